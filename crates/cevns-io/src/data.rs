@@ -1,0 +1,599 @@
+//! Loaders for the human-edited files under `data/`: solar models, spectra,
+//! targets, detectors, U(1)' models, oscillation parameters, binned datasets
+//! and overlay limits. Every loader validates strictly (unknown YAML keys are
+//! errors) and names the file, key or line at fault.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use cevns_physics::flux::{Line, Source, Spectrum, normalised_continuum};
+use cevns_physics::model::U1Model;
+use cevns_physics::nucleus::Target;
+use cevns_physics::oscillation::MixingAngles;
+use cevns_physics::resolution::{Bins, Resolution};
+
+use crate::error::{IoError, Result};
+
+/// Read and parse a YAML file into `T`, rejecting unknown keys.
+pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_yaml_ng::from_str(&text).map_err(|e| IoError::Yaml {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    })
+}
+
+/// Read a numeric text table: `#` comments and blank lines skipped, fields
+/// separated by commas and/or whitespace. Returns the rows (all fields).
+pub fn read_numeric_table(path: &Path) -> Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let row = t
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<f64>().map_err(|_| IoError::Csv {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    msg: format!("`{s}` is not a number"),
+                })
+            })
+            .collect::<Result<Vec<f64>>>()?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn resolve(base: &Path, rel: &str) -> PathBuf {
+    let p = Path::new(rel);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.parent().unwrap_or(Path::new(".")).join(p)
+    }
+}
+
+/// A continuum spectrum table: file (relative to the solar-model file),
+/// columns and a scale applied to the values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContinuumSpec {
+    /// CSV/whitespace table, relative to the YAML file.
+    pub file: String,
+    /// Column of E_ν in MeV (0-based).
+    #[serde(default)]
+    pub energy_column: usize,
+    /// Column of dN/dE (0-based).
+    #[serde(default = "one")]
+    pub value_column: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// One line of a line source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSpec {
+    /// E_ν in MeV.
+    pub energy_mev: f64,
+    /// Fraction of the source's flux in this line.
+    pub fraction: f64,
+}
+
+/// One source of a solar model file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// Source name (pp, pep, hep, 7Be, 8B, 13N, 15O, 17F).
+    pub name: String,
+    /// Total flux at Earth, cm⁻² s⁻¹.
+    pub flux_cm2_s: f64,
+    /// 1σ fractional uncertainty of the normalisation.
+    pub sigma_frac: f64,
+    /// Where `sigma_frac` comes from.
+    #[serde(default)]
+    pub sigma_source: Option<String>,
+    /// A continuum spectrum...
+    #[serde(default)]
+    pub continuum: Option<ContinuumSpec>,
+    /// ...or lines.
+    #[serde(default)]
+    pub lines: Option<Vec<LineSpec>>,
+}
+
+/// A solar model file (`data/solar/*.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolarModelFile {
+    /// e.g. `BS05-OP`.
+    pub name: String,
+    /// Citation of the fluxes.
+    pub citation: String,
+    /// The sources.
+    pub sources: Vec<SourceSpec>,
+}
+
+/// A loaded solar model.
+#[derive(Debug, Clone)]
+pub struct SolarModel {
+    /// Name.
+    pub name: String,
+    /// Sources with absolute spectra at production (ν_e), cm⁻² s⁻¹ (MeV⁻¹).
+    pub sources: Vec<Source>,
+    /// Area of each continuum table before normalisation (source, area).
+    pub table_areas: Vec<(String, f64)>,
+    /// Every file read (the YAML and the spectrum tables), for provenance.
+    pub files: Vec<PathBuf>,
+}
+
+/// Load a solar model and its spectrum tables.
+pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
+    let f: SolarModelFile = load_yaml(path)?;
+    let bad = |what: String, reason: String| IoError::BadValue {
+        path: path.to_path_buf(),
+        what,
+        reason,
+    };
+    let mut sources = Vec::new();
+    let mut areas = Vec::new();
+    let mut files = vec![path.to_path_buf()];
+    for s in &f.sources {
+        let key = format!("sources[{}].", s.name);
+        if !(s.flux_cm2_s.is_finite() && s.flux_cm2_s > 0.0) {
+            return Err(bad(
+                format!("{key}flux_cm2_s"),
+                format!("{} must be finite and > 0", s.flux_cm2_s),
+            ));
+        }
+        if !(s.sigma_frac.is_finite() && s.sigma_frac >= 0.0) {
+            return Err(bad(
+                format!("{key}sigma_frac"),
+                format!("{} must be finite and >= 0", s.sigma_frac),
+            ));
+        }
+        if sources.iter().any(|x: &Source| x.name == s.name) {
+            return Err(bad(format!("{key}name"), "duplicate source".into()));
+        }
+        let spectrum = match (&s.continuum, &s.lines) {
+            (Some(c), None) => {
+                let file = resolve(path, &c.file);
+                let rows = read_numeric_table(&file)?;
+                let mut e = Vec::with_capacity(rows.len());
+                let mut v = Vec::with_capacity(rows.len());
+                for (i, r) in rows.iter().enumerate() {
+                    let (Some(&x), Some(&y)) = (r.get(c.energy_column), r.get(c.value_column))
+                    else {
+                        return Err(IoError::Csv {
+                            path: file.clone(),
+                            line: i + 1,
+                            msg: "row has too few columns".into(),
+                        });
+                    };
+                    e.push(x);
+                    v.push(y);
+                }
+                let (p, area) =
+                    normalised_continuum(&s.name, e, v, s.flux_cm2_s).map_err(|source| {
+                        IoError::Physics {
+                            path: file.clone(),
+                            source,
+                        }
+                    })?;
+                areas.push((s.name.clone(), area));
+                files.push(file);
+                Spectrum::Continuum(p)
+            }
+            (None, Some(lines)) => {
+                let total: f64 = lines.iter().map(|l| l.fraction).sum();
+                if lines.is_empty() || (total - 1.0).abs() > 1e-6 {
+                    return Err(bad(
+                        format!("{key}lines"),
+                        format!("line fractions sum to {total}, expected 1"),
+                    ));
+                }
+                let mut out = Vec::new();
+                for l in lines {
+                    if !(l.energy_mev.is_finite() && l.energy_mev > 0.0 && l.fraction >= 0.0) {
+                        return Err(bad(
+                            format!("{key}lines"),
+                            format!("bad line {} MeV / {}", l.energy_mev, l.fraction),
+                        ));
+                    }
+                    out.push(Line {
+                        energy_mev: l.energy_mev,
+                        flux: l.fraction * s.flux_cm2_s,
+                    });
+                }
+                Spectrum::Lines(out)
+            }
+            _ => {
+                return Err(bad(
+                    key,
+                    "give exactly one of `continuum` or `lines`".into(),
+                ));
+            }
+        };
+        sources.push(Source {
+            name: s.name.clone(),
+            sigma_frac: s.sigma_frac,
+            spectrum,
+        });
+    }
+    if sources.is_empty() {
+        return Err(bad("sources".into(), "no sources".into()));
+    }
+    Ok(SolarModel {
+        name: f.name,
+        sources,
+        table_areas: areas,
+        files,
+    })
+}
+
+/// Load a target (`data/targets/*.yaml`) and validate it.
+pub fn load_target(path: &Path) -> Result<Target> {
+    let t: Target = load_yaml(path)?;
+    t.nuclei().map_err(|source| IoError::Physics {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(t)
+}
+
+/// `data/models/*.yaml`: a list of U(1)' models.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsFile {
+    /// The models.
+    pub models: Vec<U1Model>,
+}
+
+/// Load and validate U(1)' models.
+pub fn load_models(path: &Path) -> Result<Vec<U1Model>> {
+    let f: ModelsFile = load_yaml(path)?;
+    for m in &f.models {
+        m.validate().map_err(|source| IoError::Physics {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(f.models)
+}
+
+/// Select models by name (all if `names` is empty); unknown names are errors.
+pub fn select_models(path: &Path, all: &[U1Model], names: &[String]) -> Result<Vec<U1Model>> {
+    if names.is_empty() {
+        return Ok(all.to_vec());
+    }
+    names
+        .iter()
+        .map(|n| {
+            cevns_physics::model::find(all, n)
+                .cloned()
+                .map_err(|source| IoError::Physics {
+                    path: path.to_path_buf(),
+                    source,
+                })
+        })
+        .collect()
+}
+
+/// `data/oscillation/*.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OscillationFile {
+    /// Citation.
+    pub citation: String,
+    /// sin²θ₁₂, sin²θ₁₃, sin²θ₂₃.
+    pub mixing: MixingAngles,
+}
+
+/// Load oscillation parameters.
+pub fn load_oscillation(path: &Path) -> Result<MixingAngles> {
+    let f: OscillationFile = load_yaml(path)?;
+    f.mixing
+        .probabilities()
+        .map_err(|source| IoError::Physics {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(f.mixing)
+}
+
+/// Quenching model of a detector file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "model", rename_all = "lowercase")]
+pub enum QuenchingSpec {
+    /// Lindhard with constant k (eq 15–17).
+    Lindhard {
+        /// Lindhard k.
+        k: f64,
+    },
+}
+
+/// Uniform bins.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinSpec {
+    /// Lower edge of the first bin, keVee.
+    pub start_kevee: f64,
+    /// Bin width, keVee.
+    pub width_kevee: f64,
+    /// Number of bins.
+    pub count: usize,
+}
+
+/// A detector file (`data/detectors/*.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorFile {
+    /// Name.
+    pub name: String,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Quenching.
+    pub quenching: QuenchingSpec,
+    /// Energy resolution, σ(E) in eV.
+    pub resolution: Resolution,
+    /// Constant signal efficiency in (0, 1].
+    #[serde(default = "unit_eff")]
+    pub efficiency: f64,
+    /// Smallest electron-equivalent deposit that makes a signal, eV (one
+    /// electron–hole pair: 2.96 eV in Ge). Recoils below it are invisible.
+    pub ionization_threshold_ev: f64,
+    /// Analysis bins.
+    pub bins: BinSpec,
+}
+
+fn unit_eff() -> f64 {
+    1.0
+}
+
+impl DetectorFile {
+    /// The bins.
+    pub fn bins(&self, path: &Path) -> Result<Bins> {
+        if self.bins.count == 0 {
+            return Err(IoError::BadValue {
+                path: path.to_path_buf(),
+                what: "bins.count".into(),
+                reason: "must be >= 1".into(),
+            });
+        }
+        Bins::uniform(
+            self.bins.start_kevee,
+            self.bins.width_kevee,
+            self.bins.count,
+        )
+        .map_err(|source| IoError::Physics {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Load a detector file.
+pub fn load_detector(path: &Path) -> Result<DetectorFile> {
+    let d: DetectorFile = load_yaml(path)?;
+    d.resolution.validate().map_err(|source| IoError::Physics {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    d.bins(path)?;
+    Ok(d)
+}
+
+/// A binned dataset: R_obs, background B and uncertainty Δ per bin, all in
+/// counts kg⁻¹ keVee⁻¹ day⁻¹. Δ may be left empty in every row, meaning
+/// "calibrate" (the surrogate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// Bin edges, keVee.
+    pub edges: Vec<f64>,
+    /// Observed rate.
+    pub r_obs: Vec<f64>,
+    /// Background.
+    pub background: Vec<f64>,
+    /// Uncertainty, or `None` when every row leaves it empty.
+    pub delta: Option<Vec<f64>>,
+}
+
+/// Column names of the dataset CSV, in order.
+pub const DATASET_COLUMNS: [&str; 5] = [
+    "bin_lo_kevee",
+    "bin_hi_kevee",
+    "r_obs",
+    "background",
+    "delta",
+];
+
+/// Load a dataset CSV with header `bin_lo_kevee,bin_hi_kevee,r_obs,background,delta`
+/// (`#` comments allowed). Bins must be contiguous and increasing.
+pub fn load_dataset(path: &Path) -> Result<Dataset> {
+    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let csv = |line: usize, msg: String| IoError::Csv {
+        path: path.to_path_buf(),
+        line,
+        msg,
+    };
+    let mut header_seen = false;
+    let (mut lo, mut hi, mut obs, mut bkg, mut delta) = (vec![], vec![], vec![], vec![], vec![]);
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = t.split(',').map(str::trim).collect();
+        if !header_seen {
+            if fields != DATASET_COLUMNS {
+                return Err(csv(
+                    i + 1,
+                    format!(
+                        "header must be `{}`, found `{t}`",
+                        DATASET_COLUMNS.join(",")
+                    ),
+                ));
+            }
+            header_seen = true;
+            continue;
+        }
+        if fields.len() != 5 {
+            return Err(csv(
+                i + 1,
+                format!("expected 5 fields, found {}", fields.len()),
+            ));
+        }
+        let num = |k: usize| -> Result<f64> {
+            let v: f64 = fields[k].parse().map_err(|_| {
+                csv(
+                    i + 1,
+                    format!("{}: `{}` is not a number", DATASET_COLUMNS[k], fields[k]),
+                )
+            })?;
+            if !v.is_finite() {
+                return Err(csv(
+                    i + 1,
+                    format!("{}: value {v} is not finite", DATASET_COLUMNS[k]),
+                ));
+            }
+            Ok(v)
+        };
+        lo.push(num(0)?);
+        hi.push(num(1)?);
+        obs.push(num(2)?);
+        bkg.push(num(3)?);
+        delta.push(if fields[4].is_empty() {
+            None
+        } else {
+            Some(num(4)?)
+        });
+        if let Some(Some(d)) = delta.last() {
+            if *d <= 0.0 {
+                return Err(csv(i + 1, format!("delta: {d} must be > 0")));
+            }
+        }
+    }
+    if lo.is_empty() {
+        return Err(csv(0, "no data rows".into()));
+    }
+    let mut edges = vec![lo[0]];
+    for i in 0..lo.len() {
+        if i > 0 && (lo[i] - hi[i - 1]).abs() > 1e-9 {
+            return Err(IoError::BadValue {
+                path: path.to_path_buf(),
+                what: format!("bin {i}"),
+                reason: "bins must be contiguous".into(),
+            });
+        }
+        edges.push(hi[i]);
+    }
+    Bins::from_edges(edges.clone()).map_err(|source| IoError::Physics {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let delta = match (
+        delta.iter().all(Option::is_none),
+        delta.iter().all(Option::is_some),
+    ) {
+        (true, _) => None,
+        (_, true) => Some(delta.into_iter().flatten().collect()),
+        _ => {
+            return Err(IoError::BadValue {
+                path: path.to_path_buf(),
+                what: "column `delta`".into(),
+                reason: "give Δ in every row, or leave it empty in every row (calibrate)".into(),
+            });
+        }
+    };
+    Ok(Dataset {
+        edges,
+        r_obs: obs,
+        background: bkg,
+        delta,
+    })
+}
+
+/// A DARKCAST `.lmt` limit: mass (GeV) → lower and optional upper coupling;
+/// 1e5 marks "no limit".
+#[derive(Debug, Clone, PartialEq)]
+pub struct LimitCurve {
+    /// Mass, MeV.
+    pub mass_mev: Vec<f64>,
+    /// Lower limit on g (None where absent).
+    pub lower: Vec<Option<f64>>,
+}
+
+/// Read a DARKCAST `.lmt` file.
+pub fn load_lmt(path: &Path) -> Result<LimitCurve> {
+    let rows = read_numeric_table(path)?;
+    let mut mass_mev = Vec::new();
+    let mut lower = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.len() < 2 {
+            return Err(IoError::Csv {
+                path: path.to_path_buf(),
+                line: i + 1,
+                msg: "need mass and limit columns".into(),
+            });
+        }
+        mass_mev.push(r[0] * 1e3);
+        lower.push(if r[1] >= 1e4 { None } else { Some(r[1]) });
+    }
+    Ok(LimitCurve { mass_mev, lower })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_roundtrip_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(&p, "# x\nbin_lo_kevee,bin_hi_kevee,r_obs,background,delta\n0.16,0.26,0,0,\n0.26,0.36,0,0,\n").unwrap();
+        let d = load_dataset(&p).unwrap();
+        assert_eq!(d.edges, vec![0.16, 0.26, 0.36]);
+        assert!(d.delta.is_none());
+        std::fs::write(
+            &p,
+            "bin_lo_kevee,bin_hi_kevee,r_obs,background,delta\n0.16,0.26,0,0,1\n0.26,0.36,0,0,\n",
+        )
+        .unwrap();
+        assert!(load_dataset(&p).is_err());
+        std::fs::write(
+            &p,
+            "bin_lo_kevee,bin_hi_kevee,r_obs,background,delta\n0.16,0.26,nan,0,1\n",
+        )
+        .unwrap();
+        assert!(load_dataset(&p).unwrap_err().to_string().contains("r_obs"));
+        std::fs::write(&p, "lo,hi,r_obs,background,delta\n").unwrap();
+        assert!(load_dataset(&p).unwrap_err().to_string().contains("header"));
+    }
+
+    #[test]
+    fn yaml_unknown_key_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("o.yaml");
+        std::fs::write(&p, "citation: x\nmixing: {sin2_theta12: 0.3, sin2_theta13: 0.02, sin2_theta23: 0.5, foo: 1}\n").unwrap();
+        let e = load_oscillation(&p).unwrap_err().to_string();
+        assert!(e.contains("foo"), "{e}");
+    }
+}

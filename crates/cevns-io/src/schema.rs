@@ -1,0 +1,488 @@
+//! The Parquet tables stages exchange: one place for their column names,
+//! units, writers and checked readers.
+//!
+//! | file | stage | one row per |
+//! |---|---|---|
+//! | fluxes.parquet | flux-prep | source × flavour × spectrum node (or line) |
+//! | xsec.parquet | xsec-tables | isotope × recoil-grid point |
+//! | rates.parquet | rate-convolve | source × flavour × isotope × recoil-grid point |
+//! | response.parquet | quench-smear | detector bin × recoil-grid point |
+
+use std::path::Path;
+
+use cevns_physics::flux::{Line, PiecewiseLinear, Spectrum};
+use cevns_physics::nucleus::Nucleus;
+use cevns_physics::oscillation::Flavour;
+use cevns_physics::rate::{RatePart, RecoilGrid, Response, SourceRates};
+use cevns_physics::resolution::Bins;
+
+use crate::error::{IoError, Result};
+use crate::table::{Table, TableReader};
+
+fn bad(path: &Path, what: impl Into<String>, reason: impl Into<String>) -> IoError {
+    IoError::BadValue {
+        path: path.to_path_buf(),
+        what: what.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Group consecutive equal keys: returns (key, start, end) ranges.
+fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
+    let mut out: Vec<(K, usize, usize)> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match out.last_mut() {
+            Some((last, _, end)) if last == k => *end = i + 1,
+            _ => out.push((k.clone(), i, i + 1)),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- fluxes
+
+/// One source and flavour of the flux at Earth.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FluxEntry {
+    /// Source name.
+    pub source: String,
+    /// Pull width σ_j.
+    pub sigma_frac: f64,
+    /// Flavour at Earth.
+    pub flavour: Flavour,
+    /// Oscillation probability P(ν_e → flavour) already applied.
+    pub probability: f64,
+    /// Spectrum at Earth for this flavour.
+    pub spectrum: Spectrum,
+}
+
+/// fluxes.parquet: `source`, `flavour`, `kind` (continuum|line), `e_nu_mev`,
+/// `dphi_de` (cm⁻² s⁻¹ MeV⁻¹, continua), `line_flux` (cm⁻² s⁻¹, lines),
+/// `probability`, `sigma_frac`.
+pub fn fluxes_table(entries: &[FluxEntry]) -> Table {
+    let (mut src, mut fl, mut kind, mut e, mut d, mut l, mut p, mut s) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
+    for x in entries {
+        let mut push = |k: &str, en: f64, dd: f64, ll: f64| {
+            src.push(x.source.clone());
+            fl.push(x.flavour.as_str().to_string());
+            kind.push(k.to_string());
+            e.push(en);
+            d.push(dd);
+            l.push(ll);
+            p.push(x.probability);
+            s.push(x.sigma_frac);
+        };
+        match &x.spectrum {
+            Spectrum::Continuum(pl) => {
+                for (en, v) in pl.energies().iter().zip(pl.values()) {
+                    push("continuum", *en, *v, 0.0);
+                }
+            }
+            Spectrum::Lines(lines) => {
+                for line in lines {
+                    push("line", line.energy_mev, 0.0, line.flux);
+                }
+            }
+        }
+    }
+    Table::new()
+        .str("source", src)
+        .str("flavour", fl)
+        .str("kind", kind)
+        .f64("e_nu_mev", "MeV", e)
+        .f64("dphi_de", "cm^-2 s^-1 MeV^-1", d)
+        .f64("line_flux", "cm^-2 s^-1", l)
+        .f64("probability", "1", p)
+        .f64("sigma_frac", "1", s)
+}
+
+/// Read fluxes.parquet back into spectra.
+pub fn read_fluxes(path: &Path) -> Result<Vec<FluxEntry>> {
+    let t = TableReader::open(path)?;
+    t.expect_stage("flux-prep")?;
+    let (src, fl, kind) = (t.str("source")?, t.str("flavour")?, t.str("kind")?);
+    let (e, d, l, p, s) = (
+        t.f64("e_nu_mev")?,
+        t.f64("dphi_de")?,
+        t.f64("line_flux")?,
+        t.f64("probability")?,
+        t.f64("sigma_frac")?,
+    );
+    let keys: Vec<(String, String, String)> = (0..src.len())
+        .map(|i| (src[i].clone(), fl[i].clone(), kind[i].clone()))
+        .collect();
+    let mut out = Vec::new();
+    for ((source, flavour, k), a, b) in runs(&keys) {
+        let flavour = Flavour::parse(&flavour)
+            .map_err(|e| bad(path, format!("row {a} column `flavour`"), e.to_string()))?;
+        let spectrum = match k.as_str() {
+            "continuum" => Spectrum::Continuum(
+                PiecewiseLinear::new(&source, e[a..b].to_vec(), d[a..b].to_vec()).map_err(
+                    |source| IoError::Physics {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                )?,
+            ),
+            "line" => Spectrum::Lines(
+                (a..b)
+                    .map(|i| Line {
+                        energy_mev: e[i],
+                        flux: l[i],
+                    })
+                    .collect(),
+            ),
+            other => {
+                return Err(bad(
+                    path,
+                    format!("row {a} column `kind`"),
+                    format!("`{other}` is not continuum|line"),
+                ));
+            }
+        };
+        out.push(FluxEntry {
+            source,
+            sigma_frac: s[a],
+            flavour,
+            probability: p[a],
+            spectrum,
+        });
+    }
+    if out.is_empty() {
+        return Err(bad(path, "table", "no rows"));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- xsec
+
+/// Cross-section tables of one isotope on the recoil grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XsecIsotope {
+    /// The isotope.
+    pub nucleus: Nucleus,
+    /// Q_SM (eq 2).
+    pub q_sm: f64,
+    /// κ = 1/(√2 G_F Q_SM), MeV².
+    pub kappa_mev2: f64,
+    /// Helm |F|² on the grid.
+    pub ff2: Vec<f64>,
+    /// K(T) = dσ_SM/dT / (1 − m_N T/2E²), cm² keV⁻¹, on the grid.
+    pub k_sm: Vec<f64>,
+}
+
+/// xsec.parquet: `a`, `z`, `n`, `abundance`, `mass_mev`, `targets_per_kg`,
+/// `q_sm`, `kappa_mev2`, `t_nr_kev`, `ff2`, `k_sm_cm2_per_kev`, `e_nu_min_mev`.
+pub fn xsec_table(grid: &RecoilGrid, isotopes: &[XsecIsotope]) -> Table {
+    let n = grid.len();
+    let rep = |f: &dyn Fn(&XsecIsotope) -> f64| -> Vec<f64> {
+        isotopes
+            .iter()
+            .flat_map(|x| std::iter::repeat_n(f(x), n))
+            .collect()
+    };
+    let repu = |f: &dyn Fn(&XsecIsotope) -> u32| -> Vec<u32> {
+        isotopes
+            .iter()
+            .flat_map(|x| std::iter::repeat_n(f(x), n))
+            .collect()
+    };
+    let t: Vec<f64> = isotopes
+        .iter()
+        .flat_map(|_| grid.points().iter().copied())
+        .collect();
+    let emin: Vec<f64> = isotopes
+        .iter()
+        .flat_map(|x| {
+            grid.points().iter().map(move |&t| {
+                cevns_physics::kinematics::e_nu_min_mev(
+                    x.nucleus.mass_mev,
+                    cevns_physics::units::kev_to_mev(t),
+                )
+            })
+        })
+        .collect();
+    Table::new()
+        .u32("a", "1", repu(&|x| x.nucleus.a))
+        .u32("z", "1", repu(&|x| x.nucleus.z))
+        .u32("n", "1", repu(&|x| x.nucleus.n))
+        .f64("abundance", "1", rep(&|x| x.nucleus.abundance))
+        .f64("mass_mev", "MeV", rep(&|x| x.nucleus.mass_mev))
+        .f64(
+            "targets_per_kg",
+            "kg^-1",
+            rep(&|x| x.nucleus.targets_per_kg),
+        )
+        .f64("q_sm", "1", rep(&|x| x.q_sm))
+        .f64("kappa_mev2", "MeV^2", rep(&|x| x.kappa_mev2))
+        .f64("t_nr_kev", "keV", t)
+        .f64(
+            "ff2",
+            "1",
+            isotopes
+                .iter()
+                .flat_map(|x| x.ff2.iter().copied())
+                .collect(),
+        )
+        .f64(
+            "k_sm_cm2_per_kev",
+            "cm^2 keV^-1",
+            isotopes
+                .iter()
+                .flat_map(|x| x.k_sm.iter().copied())
+                .collect(),
+        )
+        .f64("e_nu_min_mev", "MeV", emin)
+}
+
+/// Read xsec.parquet: the recoil grid and per-isotope tables.
+pub fn read_xsec(path: &Path) -> Result<(RecoilGrid, Vec<XsecIsotope>)> {
+    let t = TableReader::open(path)?;
+    t.expect_stage("xsec-tables")?;
+    let (a, z, n) = (t.u32("a")?, t.u32("z")?, t.u32("n")?);
+    let (ab, m, npk, q, k) = (
+        t.f64("abundance")?,
+        t.f64("mass_mev")?,
+        t.f64("targets_per_kg")?,
+        t.f64("q_sm")?,
+        t.f64("kappa_mev2")?,
+    );
+    let (tk, ff2, ksm) = (
+        t.f64("t_nr_kev")?,
+        t.f64("ff2")?,
+        t.f64("k_sm_cm2_per_kev")?,
+    );
+    let mut grid: Option<RecoilGrid> = None;
+    let mut out = Vec::new();
+    for (_, s, e) in runs(&a) {
+        let g = RecoilGrid::from_points(tk[s..e].to_vec()).map_err(|source| IoError::Physics {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match &grid {
+            Some(g0) if g0.points() != g.points() => {
+                return Err(bad(
+                    path,
+                    "column `t_nr_kev`",
+                    "isotopes use different recoil grids",
+                ));
+            }
+            Some(_) => {}
+            None => grid = Some(g),
+        }
+        if m[s] <= 0.0 || npk[s] < 0.0 {
+            return Err(bad(
+                path,
+                format!("row {s}"),
+                "nuclear mass must be > 0 and targets_per_kg >= 0",
+            ));
+        }
+        out.push(XsecIsotope {
+            nucleus: Nucleus {
+                z: z[s],
+                n: n[s],
+                a: a[s],
+                mass_mev: m[s],
+                targets_per_kg: npk[s],
+                abundance: ab[s],
+            },
+            q_sm: q[s],
+            kappa_mev2: k[s],
+            ff2: ff2[s..e].to_vec(),
+            k_sm: ksm[s..e].to_vec(),
+        });
+    }
+    let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
+    Ok((grid, out))
+}
+
+// ---------------------------------------------------------------- rates
+
+/// rates.parquet: `source`, `flavour`, `a`, `z`, `n`, `mass_mev`,
+/// `kappa_mev2`, `sigma_frac`, `t_nr_kev`, `dr_dt` (SM dR/dT_nr,
+/// counts kg⁻¹ keV⁻¹ day⁻¹). The Z' part follows from κ, Z, N and m_N
+/// (eq 7): dR = dR_SM (1 + x)², x = g² Q'_ℓ q_N κ/(m_Z'² + 2 m_N T).
+pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
+    let (mut src, mut fl, mut a, mut z, mut n, mut m, mut k, mut s, mut t, mut r) = (
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+        vec![],
+    );
+    for sr in sources {
+        for p in &sr.parts {
+            for (j, &tt) in grid.points().iter().enumerate() {
+                src.push(sr.source.clone());
+                fl.push(p.flavour.as_str().to_string());
+                a.push(p.nucleus.a);
+                z.push(p.nucleus.z);
+                n.push(p.nucleus.n);
+                m.push(p.nucleus.mass_mev);
+                k.push(p.kappa_mev2);
+                s.push(sr.sigma_frac);
+                t.push(tt);
+                r.push(p.rate[j]);
+            }
+        }
+    }
+    Table::new()
+        .str("source", src)
+        .str("flavour", fl)
+        .u32("a", "1", a)
+        .u32("z", "1", z)
+        .u32("n", "1", n)
+        .f64("mass_mev", "MeV", m)
+        .f64("kappa_mev2", "MeV^2", k)
+        .f64("sigma_frac", "1", s)
+        .f64("t_nr_kev", "keV", t)
+        .f64("dr_dt", "counts kg^-1 keV^-1 day^-1", r)
+}
+
+/// Read rates.parquet.
+pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
+    let t = TableReader::open(path)?;
+    t.expect_stage("rate-convolve")?;
+    let (src, fl) = (t.str("source")?, t.str("flavour")?);
+    let (a, z, n) = (t.u32("a")?, t.u32("z")?, t.u32("n")?);
+    let (m, k, s, tk, r) = (
+        t.f64("mass_mev")?,
+        t.f64("kappa_mev2")?,
+        t.f64("sigma_frac")?,
+        t.f64("t_nr_kev")?,
+        t.f64("dr_dt")?,
+    );
+    if let Some(i) = r.iter().position(|v| *v < 0.0) {
+        return Err(bad(
+            path,
+            format!("column `dr_dt` row {i}"),
+            "rate must be >= 0",
+        ));
+    }
+    let keys: Vec<(String, String, u32)> = (0..src.len())
+        .map(|i| (src[i].clone(), fl[i].clone(), a[i]))
+        .collect();
+    let mut grid: Option<RecoilGrid> = None;
+    let mut out: Vec<SourceRates> = Vec::new();
+    for ((source, flavour, _), b, e) in runs(&keys) {
+        let g = RecoilGrid::from_points(tk[b..e].to_vec()).map_err(|source| IoError::Physics {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match &grid {
+            Some(g0) if g0.points() != g.points() => {
+                return Err(bad(
+                    path,
+                    "column `t_nr_kev`",
+                    "parts use different recoil grids",
+                ));
+            }
+            Some(_) => {}
+            None => grid = Some(g),
+        }
+        let flavour = Flavour::parse(&flavour)
+            .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
+        let part = RatePart {
+            nucleus: Nucleus {
+                z: z[b],
+                n: n[b],
+                a: a[b],
+                mass_mev: m[b],
+                targets_per_kg: 0.0,
+                abundance: 0.0,
+            },
+            kappa_mev2: k[b],
+            flavour,
+            rate: r[b..e].to_vec(),
+        };
+        match out.iter_mut().find(|x| x.source == source) {
+            Some(x) => x.parts.push(part),
+            None => out.push(SourceRates {
+                source,
+                sigma_frac: s[b],
+                parts: vec![part],
+            }),
+        }
+    }
+    let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
+    Ok((grid, out))
+}
+
+// ---------------------------------------------------------------- response
+
+/// response.parquet: `bin`, `bin_lo_kevee`, `bin_hi_kevee`, `t_nr_kev`,
+/// `weight` (keV_nr keVee⁻¹): Rᵢ = Σₜ weight · dR/dT_nr(t).
+pub fn response_table(grid: &RecoilGrid, resp: &Response) -> Table {
+    let nb = resp.bins.len();
+    let nt = grid.len();
+    let mut bin = Vec::with_capacity(nb * nt);
+    let (mut lo, mut hi, mut t) = (vec![], vec![], vec![]);
+    for i in 0..nb {
+        let (l, h) = resp.bins.bin(i);
+        for &tt in grid.points() {
+            bin.push(i as u32);
+            lo.push(l);
+            hi.push(h);
+            t.push(tt);
+        }
+    }
+    Table::new()
+        .u32("bin", "1", bin)
+        .f64("bin_lo_kevee", "keVee", lo)
+        .f64("bin_hi_kevee", "keVee", hi)
+        .f64("t_nr_kev", "keV", t)
+        .f64("weight", "keV keVee^-1", resp.w.clone())
+}
+
+/// Read response.parquet; its recoil grid must equal `grid`.
+pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<Response> {
+    let t = TableReader::open(path)?;
+    t.expect_stage("quench-smear")?;
+    let (bin, lo, hi, tk, w) = (
+        t.u32("bin")?,
+        t.f64("bin_lo_kevee")?,
+        t.f64("bin_hi_kevee")?,
+        t.f64("t_nr_kev")?,
+        t.f64("weight")?,
+    );
+    let mut edges = Vec::new();
+    for (i, (_, s, e)) in runs(&bin).into_iter().enumerate() {
+        if tk[s..e] != *grid.points() {
+            return Err(bad(
+                path,
+                format!("bin {i}"),
+                "recoil grid differs from the rates table's (rerun quench-smear)",
+            ));
+        }
+        if i == 0 {
+            edges.push(lo[s]);
+        } else if let Some(last) = edges.last() {
+            if (lo[s] - last).abs() > 1e-9 {
+                return Err(bad(path, format!("bin {i}"), "bins are not contiguous"));
+            }
+        }
+        edges.push(hi[s]);
+    }
+    let bins = Bins::from_edges(edges).map_err(|source| IoError::Physics {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Response::from_parts(bins, w, grid.len()).map_err(|source| IoError::Physics {
+        path: path.to_path_buf(),
+        source,
+    })
+}

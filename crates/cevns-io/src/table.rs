@@ -1,0 +1,314 @@
+//! Column tables written to and read from Parquet, with the units of every
+//! column and the provenance of the file in its key–value metadata.
+//!
+//! Metadata keys: `cevns.stage`, `cevns.version`, `cevns.params` (JSON),
+//! `cevns.inputs` (JSON: role → {path, sha256}), `cevns.units` (JSON:
+//! column → unit), `cevns.extra` (JSON, stage-specific facts such as the
+//! calibrated Δ). Each Arrow field also carries its unit as field metadata.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Float64Array, StringArray, UInt32Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::error::{IoError, Result};
+use crate::stage::Provenance;
+
+/// An in-memory table to be written as Parquet.
+#[derive(Debug, Default, Clone)]
+pub struct Table {
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+    units: BTreeMap<String, String>,
+}
+
+impl Table {
+    /// Empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(mut self, name: &str, unit: &str, dt: DataType, a: ArrayRef) -> Self {
+        let meta = HashMap::from([("unit".to_string(), unit.to_string())]);
+        self.fields
+            .push(Field::new(name, dt, false).with_metadata(meta));
+        self.arrays.push(a);
+        self.units.insert(name.to_string(), unit.to_string());
+        self
+    }
+
+    /// Add a float column with its unit (`"1"` for dimensionless).
+    pub fn f64(self, name: &str, unit: &str, v: Vec<f64>) -> Self {
+        self.push(
+            name,
+            unit,
+            DataType::Float64,
+            Arc::new(Float64Array::from(v)),
+        )
+    }
+
+    /// Add an unsigned integer column.
+    pub fn u32(self, name: &str, unit: &str, v: Vec<u32>) -> Self {
+        self.push(name, unit, DataType::UInt32, Arc::new(UInt32Array::from(v)))
+    }
+
+    /// Add a string column.
+    pub fn str(self, name: &str, v: Vec<String>) -> Self {
+        self.push(name, "", DataType::Utf8, Arc::new(StringArray::from(v)))
+    }
+
+    /// Number of rows (0 for a table without columns).
+    pub fn num_rows(&self) -> usize {
+        self.arrays.first().map_or(0, |a| a.len())
+    }
+
+    /// Serialise to Parquet bytes (deterministic: fixed compression, no
+    /// timestamps, metadata in a fixed order).
+    pub fn to_parquet_bytes(&self, prov: &Provenance) -> Result<Vec<u8>> {
+        let err = |msg: String| IoError::Write {
+            path: PathBuf::from("<parquet>"),
+            msg,
+        };
+        let schema = Arc::new(Schema::new(self.fields.clone()));
+        let batch = RecordBatch::try_new(schema.clone(), self.arrays.clone())
+            .map_err(|e| err(e.to_string()))?;
+        let units = serde_json::to_string(&self.units).map_err(|e| err(e.to_string()))?;
+        let mut kv = prov.key_values();
+        kv.push(KeyValue::new("cevns.units".to_string(), units));
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_key_value_metadata(Some(kv))
+            .set_created_by(format!("cevns-pipeline {}", crate::TOOL_VERSION))
+            .build();
+        let mut buf = Vec::new();
+        let mut w =
+            ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(|e| err(e.to_string()))?;
+        w.write(&batch).map_err(|e| err(e.to_string()))?;
+        w.close().map_err(|e| err(e.to_string()))?;
+        Ok(buf)
+    }
+}
+
+/// A Parquet table read fully into memory, with typed, checked accessors.
+#[derive(Debug)]
+pub struct TableReader {
+    path: PathBuf,
+    batches: Vec<RecordBatch>,
+    schema: Arc<Schema>,
+    meta: BTreeMap<String, String>,
+}
+
+impl TableReader {
+    /// Open and read a Parquet file.
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = std::fs::File::open(path).map_err(|source| IoError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let perr = |msg: String| IoError::Parquet {
+            path: path.to_path_buf(),
+            msg,
+        };
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(e.to_string()))?;
+        let mut meta = BTreeMap::new();
+        if let Some(kvs) = builder.metadata().file_metadata().key_value_metadata() {
+            for kv in kvs {
+                if let Some(v) = &kv.value {
+                    meta.insert(kv.key.clone(), v.clone());
+                }
+            }
+        }
+        let schema = builder.schema().clone();
+        let reader = builder.build().map_err(|e| perr(e.to_string()))?;
+        let batches = reader
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| perr(e.to_string()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            batches,
+            schema,
+            meta,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// A metadata value.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.meta.get(key).map(String::as_str)
+    }
+
+    /// Parse a JSON metadata value.
+    pub fn meta_json(&self, key: &str) -> Result<serde_json::Value> {
+        let raw = self.meta(key).ok_or_else(|| IoError::BadValue {
+            path: self.path.clone(),
+            what: format!("metadata `{key}`"),
+            reason: "absent (was this file written by cevns-pipeline?)".into(),
+        })?;
+        serde_json::from_str(raw).map_err(|e| IoError::BadValue {
+            path: self.path.clone(),
+            what: format!("metadata `{key}`"),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Check that the file was written by the expected stage.
+    pub fn expect_stage(&self, stage: &str) -> Result<()> {
+        match self.meta("cevns.stage") {
+            Some(s) if s == stage => Ok(()),
+            other => Err(IoError::BadValue {
+                path: self.path.clone(),
+                what: "metadata `cevns.stage`".into(),
+                reason: format!(
+                    "expected a `{stage}` output, found {}",
+                    other.unwrap_or("no stage record")
+                ),
+            }),
+        }
+    }
+
+    fn columns(&self, name: &str) -> Result<Vec<ArrayRef>> {
+        let idx = self
+            .schema
+            .index_of(name)
+            .map_err(|_| IoError::MissingColumn {
+                path: self.path.clone(),
+                column: name.to_string(),
+                present: self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        Ok(self.batches.iter().map(|b| b.column(idx).clone()).collect())
+    }
+
+    fn type_err(&self, name: &str, a: &dyn Array, expected: &str) -> IoError {
+        IoError::ColumnType {
+            path: self.path.clone(),
+            column: name.to_string(),
+            found: a.data_type().to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    /// A float column; every value must be finite.
+    pub fn f64(&self, name: &str) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(self.num_rows());
+        for a in self.columns(name)? {
+            let arr = a
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| self.type_err(name, &a, "Float64"))?;
+            if arr.null_count() > 0 {
+                return Err(IoError::BadValue {
+                    path: self.path.clone(),
+                    what: format!("column `{name}`"),
+                    reason: "contains nulls".into(),
+                });
+            }
+            out.extend(arr.values().iter().copied());
+        }
+        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
+            return Err(IoError::BadValue {
+                path: self.path.clone(),
+                what: format!("column `{name}` row {row}"),
+                reason: format!("value {} is not finite", out[row]),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A u32 column.
+    pub fn u32(&self, name: &str) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(self.num_rows());
+        for a in self.columns(name)? {
+            let arr = a
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .ok_or_else(|| self.type_err(name, &a, "UInt32"))?;
+            out.extend(arr.values().iter().copied());
+        }
+        Ok(out)
+    }
+
+    /// A string column.
+    pub fn str(&self, name: &str) -> Result<Vec<String>> {
+        let mut out = Vec::with_capacity(self.num_rows());
+        for a in self.columns(name)? {
+            let arr = a
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| self.type_err(name, &a, "Utf8"))?;
+            out.extend((0..arr.len()).map(|i| arr.value(i).to_string()));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_with_metadata_and_determinism() {
+        let t = Table::new()
+            .f64("x_kev", "keV", vec![1.0, 2.5])
+            .str("s", vec!["a".into(), "b".into()])
+            .u32("i", "1", vec![3, 4]);
+        let prov = Provenance::new("test-stage").param("k", 0.162);
+        let b1 = t.to_parquet_bytes(&prov).unwrap();
+        let b2 = t.to_parquet_bytes(&prov).unwrap();
+        assert_eq!(b1, b2, "same input must give identical bytes");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, &b1).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        assert_eq!(r.f64("x_kev").unwrap(), vec![1.0, 2.5]);
+        assert_eq!(r.str("s").unwrap(), vec!["a", "b"]);
+        assert_eq!(r.u32("i").unwrap(), vec![3, 4]);
+        r.expect_stage("test-stage").unwrap();
+        assert!(r.expect_stage("other").is_err());
+        assert_eq!(r.meta_json("cevns.units").unwrap()["x_kev"], "keV");
+        assert_eq!(r.meta_json("cevns.params").unwrap()["k"], 0.162);
+        match r.f64("nope") {
+            Err(IoError::MissingColumn { column, .. }) => assert_eq!(column, "nope"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(r.f64("s"), Err(IoError::ColumnType { .. })));
+    }
+
+    #[test]
+    fn nan_is_rejected_with_row() {
+        let t = Table::new().f64("x", "1", vec![1.0, f64::NAN]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
+        let e = TableReader::open(&p)
+            .unwrap()
+            .f64("x")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 1"), "{e}");
+    }
+}
