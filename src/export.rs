@@ -1,0 +1,257 @@
+//! `cevns dag` (text / dot / mermaid) and `cevns export --snakemake`.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::exec::shell_quote;
+use crate::spec::Pipeline;
+
+/// Output format of `cevns dag`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DagFormat {
+    Text,
+    Dot,
+    Mermaid,
+}
+
+fn downstream(p: &Pipeline, i: usize) -> Vec<usize> {
+    (0..p.stages.len())
+        .filter(|&j| p.stages[j].upstream.contains(&i))
+        .collect()
+}
+
+/// Files stage `u` writes that stage `d` reads.
+fn edge_files(p: &Pipeline, u: usize, d: usize) -> Vec<String> {
+    let s = &p.stages[d];
+    let mut files: Vec<String> = s
+        .inputs
+        .values()
+        .chain(s.depends.iter())
+        .filter(|f| p.producer_of(f) == Some(u))
+        .map(|f| {
+            Path::new(f)
+                .file_name()
+                .map_or_else(|| f.clone(), |n| n.to_string_lossy().into_owned())
+        })
+        .collect();
+    files.dedup();
+    files
+}
+
+/// Render the DAG.
+pub fn dag(p: &Pipeline, format: DagFormat) -> String {
+    let mut out = String::new();
+    match format {
+        DagFormat::Text => {
+            let _ = writeln!(out, "{}", p.name);
+            let roots: Vec<usize> = (0..p.stages.len())
+                .filter(|&i| p.stages[i].upstream.is_empty())
+                .collect();
+            let mut seen = BTreeSet::new();
+            for (k, &r) in roots.iter().enumerate() {
+                tree(p, r, "", k + 1 == roots.len(), &mut seen, &mut out);
+            }
+        }
+        DagFormat::Dot => {
+            let _ = writeln!(out, "digraph \"{}\" {{", p.name);
+            let _ = writeln!(out, "  rankdir=LR;\n  node [shape=box];");
+            for s in &p.stages {
+                let _ = writeln!(out, "  \"{}\";", s.name);
+            }
+            for (d, s) in p.stages.iter().enumerate() {
+                for &u in &s.upstream {
+                    let _ = writeln!(
+                        out,
+                        "  \"{}\" -> \"{}\" [label=\"{}\"];",
+                        p.stages[u].name,
+                        s.name,
+                        edge_files(p, u, d).join("\\n")
+                    );
+                }
+            }
+            out.push_str("}\n");
+        }
+        DagFormat::Mermaid => {
+            out.push_str("flowchart LR\n");
+            let id = |i: usize| format!("s{i}");
+            for (i, s) in p.stages.iter().enumerate() {
+                let _ = writeln!(out, "  {}[\"{}\"]", id(i), s.name);
+            }
+            for (d, s) in p.stages.iter().enumerate() {
+                for &u in &s.upstream {
+                    let _ = writeln!(
+                        out,
+                        "  {} -->|{}| {}",
+                        id(u),
+                        edge_files(p, u, d).join(", "),
+                        id(d)
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+fn tree(
+    p: &Pipeline,
+    i: usize,
+    indent: &str,
+    last: bool,
+    seen: &mut BTreeSet<usize>,
+    out: &mut String,
+) {
+    let branch = if last { "└── " } else { "├── " };
+    let s = &p.stages[i];
+    let again = !seen.insert(i);
+    let extra = if again {
+        " (see above)".to_string()
+    } else if s.upstream.len() > 1 {
+        let ups: Vec<&str> = s
+            .upstream
+            .iter()
+            .map(|&u| p.stages[u].name.as_str())
+            .collect();
+        format!("  [needs {}]", ups.join(", "))
+    } else {
+        String::new()
+    };
+    let _ = writeln!(out, "{indent}{branch}{}{extra}", s.name);
+    if again {
+        return;
+    }
+    let kids = downstream(p, i);
+    let child_indent = format!("{indent}{}", if last { "    " } else { "│   " });
+    for (k, &c) in kids.iter().enumerate() {
+        tree(p, c, &child_indent, k + 1 == kids.len(), seen, out);
+    }
+}
+
+const PY_KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// A Python identifier from a stage or flag name.
+fn ident(s: &str) -> String {
+    let mut id: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() || id.starts_with(|c: char| c.is_ascii_digit()) {
+        id.insert(0, '_');
+    }
+    if PY_KEYWORDS.contains(&id.as_str())
+        || [
+            "all", "input", "output", "params", "threads", "depends", "products",
+        ]
+        .contains(&id.as_str())
+    {
+        id.push('_');
+    }
+    id
+}
+
+/// A Python string literal (JSON strings are valid Python literals).
+fn py_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+/// Escape braces for Snakemake's `str.format` of paths and shell commands.
+fn braces(s: &str) -> String {
+    s.replace('{', "{{").replace('}', "}}")
+}
+
+/// A Snakefile with one rule per stage; commands identical to the native
+/// runner's (same binary, same flags, same root-relative paths).
+pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# Generated by `cevns export --snakemake` from {pipeline_file}; do not edit."
+    );
+    if let Some(d) = &p.description {
+        let _ = writeln!(o, "# {}: {}", p.name, d.replace('\n', " "));
+    }
+    o.push_str(
+        "#\n# Run from the repository root (all paths are relative to it), e.g.\n\
+         #   snakemake -s Snakefile --cores 4\n\
+         # Stage binaries are looked up in config[\"cevns_bin\"] (override with\n\
+         # --config cevns_bin=/path/to/target/release); threads per stage come\n\
+         # from config[\"threads\"] (default 1).\n\n",
+    );
+    let _ = writeln!(
+        o,
+        "CEVNS_BIN = config.get(\"cevns_bin\", {})",
+        py_str(bin_dir)
+    );
+    o.push_str("THREADS = int(config.get(\"threads\", 1))\n\n");
+
+    o.push_str("rule all:\n    input:\n");
+    for s in &p.stages {
+        for f in s.output_files() {
+            let _ = writeln!(o, "        {},", py_str(&braces(f)));
+        }
+    }
+    o.push('\n');
+
+    for s in &p.stages {
+        let _ = writeln!(o, "rule {}:", ident(&s.name));
+        if !s.inputs.is_empty() || !s.depends.is_empty() {
+            o.push_str("    input:\n");
+            for (k, v) in &s.inputs {
+                let _ = writeln!(o, "        {}={},", ident(k), py_str(&braces(v)));
+            }
+            if !s.depends.is_empty() {
+                let list: Vec<String> = s.depends.iter().map(|d| py_str(&braces(d))).collect();
+                let _ = writeln!(o, "        depends=[{}],", list.join(", "));
+            }
+        }
+        o.push_str("    output:\n");
+        for out in &s.outputs {
+            if out.files.len() == 1 && out.files[0] == out.path {
+                let _ = writeln!(
+                    o,
+                    "        {}={},",
+                    ident(&out.flag),
+                    py_str(&braces(&out.path))
+                );
+            } else {
+                let list: Vec<String> = out.files.iter().map(|f| py_str(&braces(f))).collect();
+                let _ = writeln!(o, "        {}=[{}],", ident(&out.flag), list.join(", "));
+            }
+        }
+        if !s.params.is_empty() {
+            o.push_str("    params:\n");
+            for (k, v) in &s.params {
+                let _ = writeln!(o, "        {}={},", ident(k), py_str(v));
+            }
+        }
+        o.push_str("    threads: THREADS\n    shell:\n");
+        let args: Vec<String> = s.args().iter().map(|a| braces(&shell_quote(a))).collect();
+        let tail = format!(" {} --threads {{threads}}", args.join(" "));
+        if s.run.contains('/') {
+            let _ = writeln!(
+                o,
+                "        {}\n",
+                py_str(&format!("{}{tail}", braces(&shell_quote(&s.run))))
+            );
+        } else {
+            let _ = writeln!(
+                o,
+                "        CEVNS_BIN + {}\n",
+                py_str(&format!("/{}{tail}", s.run))
+            );
+        }
+    }
+    o
+}

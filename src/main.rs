@@ -1,0 +1,215 @@
+//! `cevns`: runs the cevns-pipeline stage binaries from a YAML pipeline with
+//! a content-hash cache. See docs/pipeline.md.
+
+mod cache;
+mod error;
+mod exec;
+mod export;
+mod runlock;
+mod spec;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::error::bad_input;
+use crate::export::DagFormat;
+use crate::spec::Override;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cevns",
+    version,
+    about = "Run the cevns-pipeline stages from a YAML pipeline with a content-hash cache"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Pipeline file, e.g. pipelines/paper.yaml.
+    pipeline: PathBuf,
+    /// Directory relative paths in the pipeline are resolved against and
+    /// stages run in (default: the current directory, i.e. the repo root).
+    #[arg(long, short = 'C', value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// Override a param: STAGE.param=value (repeatable; part of the cache key).
+    #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
+    set: Vec<Override>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Run the stages that are out of date, in dependency order.
+    Run {
+        #[command(flatten)]
+        common: Common,
+        /// Print which stages would run and why; run nothing.
+        #[arg(long, short = 'n')]
+        dry_run: bool,
+        /// Run only this stage (repeatable); upstream outputs must exist.
+        #[arg(long, value_name = "STAGE")]
+        only: Vec<String>,
+        /// Run this stage and everything downstream of it.
+        #[arg(long, value_name = "STAGE")]
+        from: Option<String>,
+        /// Rerun the selected stages even when they are up to date.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors (also passed to the stages).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Run at most N independent stages at once.
+        #[arg(long, short, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: u32,
+        /// Passed to every stage as --threads N.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        threads: Option<u32>,
+    },
+    /// Show which stages are up to date (exit 0 even when some are stale).
+    Status {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the stage graph.
+    Dag {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, value_enum, default_value_t = DagFormat::Text)]
+        format: DagFormat,
+    },
+    /// Remove every declared output and the lock file.
+    Clean {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Export the pipeline to another workflow engine.
+    Export {
+        #[command(flatten)]
+        common: Common,
+        /// Write a Snakefile (the only format so far).
+        #[arg(long, required = true)]
+        snakemake: bool,
+        /// Output file (default: stdout).
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Directory of the stage binaries used as default for
+        /// config["cevns_bin"] (default: the directory of this `cevns`).
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+    },
+}
+
+fn load(c: &Common, check_files: bool) -> Result<spec::Pipeline> {
+    let root = match &c.root {
+        Some(r) => r.clone(),
+        None => std::env::current_dir().context("cannot determine the current directory")?,
+    };
+    if !root.is_dir() {
+        return Err(bad_input(format!(
+            "--root `{}` is not a directory",
+            root.display()
+        )));
+    }
+    spec::load(&c.pipeline, &root, &c.set, check_files)
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run {
+            common,
+            dry_run,
+            only,
+            from,
+            force,
+            quiet,
+            jobs,
+            threads,
+        } => {
+            let p = load(&common, true)?;
+            let opts = exec::RunOpts {
+                dry_run,
+                only,
+                from,
+                force,
+                quiet,
+                jobs: jobs as usize,
+                threads: threads.map(|t| t as usize),
+            };
+            // Validate the selection before taking the lock.
+            exec::selection(&p, &opts.only, opts.from.as_deref())?;
+            let _guard = if dry_run {
+                None
+            } else {
+                Some(runlock::RunLock::acquire(&cache::state_dir(&p.root))?)
+            };
+            exec::run(&p, &opts)
+        }
+        Cmd::Status { common } => {
+            let p = load(&common, true)?;
+            exec::status(&p).map(|_| ())
+        }
+        Cmd::Dag { common, format } => {
+            let p = load(&common, false)?;
+            print!("{}", export::dag(&p, format));
+            Ok(())
+        }
+        Cmd::Clean { common, quiet } => {
+            let p = load(&common, false)?;
+            let _guard = runlock::RunLock::acquire(&cache::state_dir(&p.root))?;
+            exec::clean(&p, quiet)
+        }
+        Cmd::Export {
+            common,
+            snakemake: _,
+            output,
+            bin_dir,
+        } => {
+            let p = load(&common, false)?;
+            let bin_dir = match bin_dir.or_else(cache::exe_dir) {
+                Some(d) => std::path::absolute(&d).unwrap_or(d),
+                None => PathBuf::from("target/release"),
+            };
+            let text = export::snakemake(
+                &p,
+                &display_rel(&common.pipeline, &p.root),
+                &bin_dir.to_string_lossy(),
+            );
+            match output {
+                Some(path) => {
+                    cache::write_atomic(&path, text.as_bytes())?;
+                    eprintln!("wrote {} ({} rules)", path.display(), p.stages.len());
+                }
+                None => print!("{text}"),
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `file` relative to `root` when possible (for comments).
+fn display_rel(file: &Path, root: &Path) -> String {
+    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    abs.strip_prefix(&root)
+        .unwrap_or(&abs)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(error::exit_code(&e))
+        }
+    }
+}

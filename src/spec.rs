@@ -1,0 +1,679 @@
+//! Pipeline YAML: parsing, `${var}` expansion, `--set` overrides and full
+//! validation (unknown keys, unknown variables, duplicate outputs, missing
+//! inputs, cycles) into a resolved DAG.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_yaml_ng::Value;
+
+use crate::error::bad_input;
+
+/// Flags every stage binary understands and the runner sets itself.
+const RESERVED_FLAGS: &[&str] = &["threads", "quiet", "help", "version"];
+
+/// The pipeline file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, String>,
+    pub stages: Vec<RawStage>,
+}
+
+/// One stage as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub name: String,
+    pub run: String,
+    #[serde(default)]
+    pub inputs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+    #[serde(default)]
+    pub depends: Vec<String>,
+    #[serde(default)]
+    pub products: Vec<String>,
+}
+
+/// An output flag of a stage and the files it declares.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Flag name (without `--`).
+    pub flag: String,
+    /// The path passed to the stage.
+    pub path: String,
+    /// Files the cache tracks: `path` itself, or `path/<product>` for each
+    /// declared product when the stage has `products`.
+    pub files: Vec<String>,
+}
+
+/// A stage after expansion and validation.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: String,
+    pub run: String,
+    /// flag -> path (normalised), sorted by flag.
+    pub inputs: BTreeMap<String, String>,
+    /// flag -> rendered value (lists joined with commas), sorted by flag.
+    pub params: BTreeMap<String, String>,
+    /// Sorted by flag.
+    pub outputs: Vec<Output>,
+    /// Extra files hashed for the cache (normalised paths).
+    pub depends: Vec<String>,
+    /// Indices of the stages this one reads outputs of.
+    pub upstream: BTreeSet<usize>,
+}
+
+impl Stage {
+    /// Every file this stage declares as output.
+    pub fn output_files(&self) -> impl Iterator<Item = &String> {
+        self.outputs.iter().flat_map(|o| o.files.iter())
+    }
+
+    /// Stage arguments (without `--threads` / `--quiet`): inputs, params,
+    /// outputs, each sorted by flag.
+    pub fn args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        for (k, v) in &self.inputs {
+            a.push(format!("--{k}"));
+            a.push(v.clone());
+        }
+        for (k, v) in &self.params {
+            a.push(format!("--{k}"));
+            a.push(v.clone());
+        }
+        for o in &self.outputs {
+            a.push(format!("--{}", o.flag));
+            a.push(o.path.clone());
+        }
+        a
+    }
+}
+
+/// A validated pipeline.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub name: String,
+    pub description: Option<String>,
+    /// Directory relative paths are resolved against (the repo root).
+    pub root: PathBuf,
+    /// Stages in a deterministic topological order.
+    pub stages: Vec<Stage>,
+    /// Declared output file (normalised) -> index of the producing stage.
+    pub producers: HashMap<String, usize>,
+}
+
+impl Pipeline {
+    pub fn index_of(&self, name: &str) -> Result<usize> {
+        self.stages
+            .iter()
+            .position(|s| s.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.stages.iter().map(|s| s.name.as_str()).collect();
+                bad_input(format!(
+                    "unknown stage `{name}` (stages: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// Absolute location of a pipeline path.
+    pub fn abs(&self, p: &str) -> PathBuf {
+        self.root.join(p)
+    }
+
+    /// Indices of `i` and every stage downstream of it.
+    pub fn downstream_of(&self, i: usize) -> BTreeSet<usize> {
+        let mut set = BTreeSet::from([i]);
+        // Stages are topologically sorted: one forward sweep is enough.
+        for (j, s) in self.stages.iter().enumerate().skip(i + 1) {
+            if s.upstream.iter().any(|u| set.contains(u)) {
+                set.insert(j);
+            }
+        }
+        set
+    }
+
+    /// Stage producing `path`, if any (exact file, product, or a file
+    /// inside a directory output).
+    pub fn producer_of(&self, path: &str) -> Option<usize> {
+        if let Some(&i) = self.producers.get(path) {
+            return Some(i);
+        }
+        for (i, s) in self.stages.iter().enumerate() {
+            for o in &s.outputs {
+                if path == o.path || Path::new(path).starts_with(&o.path) {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A `--set STAGE.param=value` override.
+#[derive(Debug, Clone)]
+pub struct Override {
+    pub stage: String,
+    pub param: String,
+    pub value: String,
+}
+
+impl std::str::FromStr for Override {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (lhs, value) = s.split_once('=').ok_or("expected STAGE.param=value")?;
+        let (stage, param) = lhs.split_once('.').ok_or("expected STAGE.param=value")?;
+        if stage.is_empty() || param.is_empty() {
+            return Err("expected STAGE.param=value".into());
+        }
+        Ok(Self {
+            stage: stage.into(),
+            param: param.into(),
+            value: value.into(),
+        })
+    }
+}
+
+/// Load, expand and validate a pipeline file.
+/// `check_files`: missing inputs no stage produces are an error (run,
+/// status); `dag`, `export` and `clean` do not need the data to exist.
+pub fn load(
+    file: &Path,
+    root: &Path,
+    overrides: &[Override],
+    check_files: bool,
+) -> Result<Pipeline> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read pipeline `{}`", file.display()))
+        .map_err(|e| bad_input(format!("{e:#}")))?;
+    let raw: RawPipeline = serde_yaml_ng::from_str(&text)
+        .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    resolve(raw, root, overrides, check_files).map_err(|e| {
+        if e.downcast_ref::<crate::error::BadInput>().is_some() {
+            bad_input(format!("{}: {e:#}", file.display()))
+        } else {
+            e
+        }
+    })
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !s.starts_with('-')
+}
+
+/// Expand `${name}` using `vars`; `what` names the key for error messages.
+fn expand(s: &str, vars: &BTreeMap<String, String>, what: &str) -> Result<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find("${") {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| bad_input(format!("{what}: unterminated `${{` in `{s}`")))?;
+        let name = &after[..end];
+        let val = vars.get(name).ok_or_else(|| {
+            let known: Vec<&str> = vars.keys().map(String::as_str).collect();
+            bad_input(format!(
+                "{what}: unknown variable `${{{name}}}` (vars: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })?;
+        out.push_str(val);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Expand vars that refer to other vars (no cycles).
+fn resolve_vars(raw: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>> {
+    let mut vars = raw.clone();
+    for _ in 0..=raw.len() {
+        let mut changed = false;
+        for (k, v) in raw {
+            if v.contains("${") {
+                let cur = vars.get(k).cloned().unwrap_or_default();
+                let new = expand(&cur, &vars, &format!("vars.{k}"))?;
+                if new != cur {
+                    vars.insert(k.clone(), new);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return Ok(vars);
+        }
+    }
+    Err(bad_input("vars: variables refer to each other in a cycle"))
+}
+
+/// Lexically normalise a relative or absolute path (`./a//b/../c` -> `a/c`).
+pub fn normalize(p: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut absolute = false;
+    for c in Path::new(p).components() {
+        match c {
+            Component::RootDir => absolute = true,
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(parts.last(), Some(l) if l != "..") {
+                    parts.pop();
+                } else if !absolute {
+                    parts.push("..".into());
+                }
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            Component::Prefix(pre) => parts.push(pre.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+fn render_scalar(v: &Value, what: &str) -> Result<String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Err(bad_input(format!("{what}: empty value"))),
+        Value::Sequence(_) => Err(bad_input(format!("{what}: nested lists are not allowed"))),
+        Value::Mapping(_) => Err(bad_input(format!(
+            "{what}: maps are not allowed (use a scalar or a list)"
+        ))),
+        Value::Tagged(_) => Err(bad_input(format!("{what}: YAML tags are not allowed"))),
+    }
+}
+
+fn render_param(v: &Value, what: &str) -> Result<String> {
+    match v {
+        Value::Sequence(items) => {
+            if items.is_empty() {
+                return Err(bad_input(format!("{what}: empty list")));
+            }
+            let parts = items
+                .iter()
+                .map(|i| render_scalar(i, what))
+                .collect::<Result<Vec<_>>>()?;
+            Ok(parts.join(","))
+        }
+        other => render_scalar(other, what),
+    }
+}
+
+fn check_flag(flag: &str, what: &str) -> Result<()> {
+    if !valid_name(flag) {
+        return Err(bad_input(format!(
+            "{what}: `{flag}` is not a valid flag name (letters, digits, `-`, `_`; no leading `-`)"
+        )));
+    }
+    if RESERVED_FLAGS.contains(&flag) {
+        return Err(bad_input(format!(
+            "{what}: `{flag}` is reserved (the runner sets --{flag} itself)"
+        )));
+    }
+    Ok(())
+}
+
+fn resolve(
+    raw: RawPipeline,
+    root: &Path,
+    overrides: &[Override],
+    check_files: bool,
+) -> Result<Pipeline> {
+    if !valid_name(&raw.name) {
+        return Err(bad_input(format!(
+            "name: `{}` is not a valid pipeline name",
+            raw.name
+        )));
+    }
+    if raw.stages.is_empty() {
+        return Err(bad_input("stages: the pipeline has no stages"));
+    }
+    let vars = resolve_vars(&raw.vars)?;
+
+    // Overrides: unknown stages / params are errors.
+    let mut by_stage: HashMap<&str, Vec<&Override>> = HashMap::new();
+    for o in overrides {
+        let Some(st) = raw.stages.iter().find(|s| s.name == o.stage) else {
+            let known: Vec<&str> = raw.stages.iter().map(|s| s.name.as_str()).collect();
+            return Err(bad_input(format!(
+                "--set {}.{}: unknown stage `{}` (stages: {})",
+                o.stage,
+                o.param,
+                o.stage,
+                known.join(", ")
+            )));
+        };
+        if !st.params.contains_key(&o.param) {
+            let known: Vec<&str> = st.params.keys().map(String::as_str).collect();
+            return Err(bad_input(format!(
+                "--set {}.{}: stage `{}` has no param `{}` (params: {})",
+                o.stage,
+                o.param,
+                o.stage,
+                o.param,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+        by_stage.entry(o.stage.as_str()).or_default().push(o);
+    }
+
+    let mut stages = Vec::with_capacity(raw.stages.len());
+    let mut seen = HashMap::new();
+    for (i, rs) in raw.stages.iter().enumerate() {
+        let sw = format!("stages[{i}]");
+        if !valid_name(&rs.name) {
+            return Err(bad_input(format!(
+                "{sw}.name: `{}` is not a valid stage name",
+                rs.name
+            )));
+        }
+        if let Some(prev) = seen.insert(rs.name.clone(), i) {
+            return Err(bad_input(format!(
+                "{sw}.name: stage `{}` is defined twice (also stages[{prev}])",
+                rs.name
+            )));
+        }
+        let sw = format!("stage `{}`", rs.name);
+        let run = expand(rs.run.trim(), &vars, &format!("{sw}: run"))?;
+        if run.is_empty() {
+            return Err(bad_input(format!("{sw}: run: empty")));
+        }
+        if rs.outputs.is_empty() {
+            return Err(bad_input(format!(
+                "{sw}: outputs: a stage must declare at least one output"
+            )));
+        }
+        let mut flags = BTreeSet::new();
+        let mut inputs = BTreeMap::new();
+        for (k, v) in &rs.inputs {
+            let what = format!("{sw}: inputs.{k}");
+            check_flag(k, &what)?;
+            flags.insert(k.clone());
+            let p = expand(v, &vars, &what)?;
+            if p.trim().is_empty() {
+                return Err(bad_input(format!("{what}: empty path")));
+            }
+            inputs.insert(k.clone(), normalize(&p));
+        }
+        let mut params = BTreeMap::new();
+        for (k, v) in &rs.params {
+            let what = format!("{sw}: params.{k}");
+            check_flag(k, &what)?;
+            if !flags.insert(k.clone()) {
+                return Err(bad_input(format!("{what}: flag `--{k}` is also an input")));
+            }
+            let val = expand(&render_param(v, &what)?, &vars, &what)?;
+            params.insert(k.clone(), val);
+        }
+        for o in by_stage.get(rs.name.as_str()).into_iter().flatten() {
+            params.insert(o.param.clone(), o.value.clone());
+        }
+        let mut products = Vec::new();
+        for (j, p) in rs.products.iter().enumerate() {
+            let what = format!("{sw}: products[{j}]");
+            let p = normalize(&expand(p, &vars, &what)?);
+            if p.starts_with('/') || p.starts_with("..") || p == "." {
+                return Err(bad_input(format!(
+                    "{what}: `{p}` must be a file name inside the output directory"
+                )));
+            }
+            products.push(p);
+        }
+        if !products.is_empty() && rs.outputs.len() != 1 {
+            return Err(bad_input(format!(
+                "{sw}: products: need exactly one (directory) output, found {}",
+                rs.outputs.len()
+            )));
+        }
+        let mut outputs = Vec::new();
+        for (k, v) in &rs.outputs {
+            let what = format!("{sw}: outputs.{k}");
+            check_flag(k, &what)?;
+            if !flags.insert(k.clone()) {
+                return Err(bad_input(format!(
+                    "{what}: flag `--{k}` is also an input or param"
+                )));
+            }
+            let p = expand(v, &vars, &what)?;
+            if p.trim().is_empty() {
+                return Err(bad_input(format!("{what}: empty path")));
+            }
+            let path = normalize(&p);
+            let files = if products.is_empty() {
+                vec![path.clone()]
+            } else {
+                products.iter().map(|f| format!("{path}/{f}")).collect()
+            };
+            outputs.push(Output {
+                flag: k.clone(),
+                path,
+                files,
+            });
+        }
+        let mut depends = Vec::new();
+        for (j, d) in rs.depends.iter().enumerate() {
+            let what = format!("{sw}: depends[{j}]");
+            let p = expand(d, &vars, &what)?;
+            depends.push(normalize(&p));
+        }
+        stages.push(Stage {
+            name: rs.name.clone(),
+            run,
+            inputs,
+            params,
+            outputs,
+            depends,
+            upstream: BTreeSet::new(),
+        });
+    }
+
+    // Producers: two stages (or two flags) writing one file is an error.
+    let mut producers: HashMap<String, (usize, String)> = HashMap::new();
+    for (i, s) in stages.iter().enumerate() {
+        for o in &s.outputs {
+            let mut keys = o.files.clone();
+            if o.files.len() != 1 || o.files[0] != o.path {
+                keys.push(o.path.clone());
+            }
+            for f in keys {
+                let what = format!("stage `{}`: outputs.{}", s.name, o.flag);
+                if let Some((j, w)) = producers.get(&f) {
+                    let msg = if *j == i {
+                        format!("{what}: `{f}` is declared twice in this stage (also {w})")
+                    } else {
+                        format!(
+                            "{what}: `{f}` is also written by {w}; two stages cannot write one file"
+                        )
+                    };
+                    return Err(bad_input(msg));
+                }
+                producers.insert(f, (i, what));
+            }
+        }
+    }
+    // Outputs nested inside another stage's output directory.
+    for (i, s) in stages.iter().enumerate() {
+        for o in &s.outputs {
+            for (j, t) in stages.iter().enumerate() {
+                for p in &t.outputs {
+                    if (i, &o.flag) != (j, &p.flag)
+                        && Path::new(&o.path).starts_with(&p.path)
+                        && o.path != p.path
+                    {
+                        return Err(bad_input(format!(
+                            "stage `{}`: outputs.{}: `{}` lies inside `{}` (outputs.{} of stage `{}`)",
+                            s.name, o.flag, o.path, p.path, p.flag, t.name
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    // Edges + missing inputs.
+    let producer_of = |path: &str| -> Option<usize> {
+        if let Some((i, _)) = producers.get(path) {
+            return Some(*i);
+        }
+        stages.iter().position(|s| {
+            s.outputs
+                .iter()
+                .any(|o| Path::new(path).starts_with(&o.path))
+        })
+    };
+    let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); stages.len()];
+    for (i, s) in stages.iter().enumerate() {
+        let reads = s
+            .inputs
+            .iter()
+            .map(|(k, p)| (format!("inputs.{k}"), p))
+            .chain(
+                s.depends
+                    .iter()
+                    .enumerate()
+                    .map(|(j, p)| (format!("depends[{j}]"), p)),
+            );
+        for (what, p) in reads {
+            match producer_of(p) {
+                Some(j) => {
+                    edges[i].insert(j);
+                }
+                None => {
+                    if check_files && !root.join(p).exists() {
+                        return Err(bad_input(format!(
+                            "stage `{}`: {what}: `{p}` does not exist and no stage produces it",
+                            s.name
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    for (s, e) in stages.iter_mut().zip(&edges) {
+        s.upstream = e.clone();
+    }
+
+    // Topological order (Kahn; ties broken by file order).
+    let n = stages.len();
+    let mut indeg: Vec<usize> = edges.iter().map(BTreeSet::len).collect();
+    let mut order = Vec::with_capacity(n);
+    let mut done = vec![false; n];
+    while let Some(i) = (0..n).find(|&i| !done[i] && indeg[i] == 0) {
+        done[i] = true;
+        order.push(i);
+        for (j, e) in edges.iter().enumerate() {
+            if e.contains(&i) {
+                indeg[j] -= 1;
+            }
+        }
+    }
+    if order.len() < n {
+        let stuck: Vec<String> = (0..n)
+            .filter(|&i| !done[i])
+            .map(|i| {
+                let ups: Vec<&str> = edges[i]
+                    .iter()
+                    .filter(|&&j| !done[j])
+                    .map(|&j| stages[j].name.as_str())
+                    .collect();
+                format!("`{}` (needs {})", stages[i].name, ups.join(", "))
+            })
+            .collect();
+        return Err(bad_input(format!(
+            "stages form a cycle: {}",
+            stuck.join("; ")
+        )));
+    }
+    let mut new_index = vec![0; n];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new;
+    }
+    let mut sorted: Vec<Option<Stage>> = stages.into_iter().map(Some).collect();
+    let mut stages = Vec::with_capacity(n);
+    for &old in &order {
+        if let Some(mut s) = sorted[old].take() {
+            s.upstream = s.upstream.iter().map(|&u| new_index[u]).collect();
+            stages.push(s);
+        }
+    }
+    let producers = producers
+        .into_iter()
+        .map(|(k, (i, _))| (k, new_index[i]))
+        .collect();
+    Ok(Pipeline {
+        name: raw.name,
+        description: raw.description,
+        root: root.to_path_buf(),
+        stages,
+        producers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn normalizes() {
+        assert_eq!(normalize("./a//b/../c"), "a/c");
+        assert_eq!(normalize("/x/./y"), "/x/y");
+        assert_eq!(normalize("../a"), "../a");
+    }
+
+    #[test]
+    fn expands() {
+        let vars = BTreeMap::from([("out".to_string(), "o/p".to_string())]);
+        assert_eq!(
+            expand("${out}/f.parquet", &vars, "k").unwrap(),
+            "o/p/f.parquet"
+        );
+        let e = expand("${nope}/f", &vars, "stage `a`: inputs.x").unwrap_err();
+        assert!(format!("{e}").contains("inputs.x"));
+    }
+
+    #[test]
+    fn parses_paper_pipeline() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let p = load(&root.join("pipelines/paper.yaml"), root, &[], false).unwrap();
+        assert_eq!(p.stages.len(), 7);
+        let qs = &p.stages[p.index_of("quench-smear").unwrap()];
+        assert_eq!(qs.params["benchmark-masses-mev"], "1.0,5.0");
+        assert_eq!(qs.params["benchmark-models"], "B-L,B-3Le,B-3Lmu,B-3Ltau");
+        let plot = &p.stages[p.index_of("plot").unwrap()];
+        assert_eq!(plot.outputs[0].files.len(), 12);
+        // Topological: every upstream comes first.
+        for (i, s) in p.stages.iter().enumerate() {
+            assert!(s.upstream.iter().all(|&u| u < i));
+        }
+    }
+}
