@@ -1,0 +1,301 @@
+//! A backend-neutral description of one figure ([`Plot`]) and its rendering
+//! to SVG and PNG bytes in memory. Rendering is deterministic: the same
+//! [`Plot`] gives byte-identical files (embedded font, no timestamps).
+
+use std::sync::OnceLock;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use crate::geom::{Frame, Polyline, Scale, tick};
+
+/// Figure size in pixels (PNG) or user units (SVG).
+pub const SIZE: (u32, u32) = (960, 680);
+
+/// Font family every text uses; registered from the embedded Noto Sans.
+const FONT: &str = "sans-serif";
+
+/// Where the legend goes.
+pub use plotters::chart::SeriesLabelPosition as LegendPos;
+
+/// One curve: polylines in data units sharing a style and legend entry.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// The visible pieces (already clipped to the frame).
+    pub polylines: Vec<Polyline>,
+    /// Colour.
+    pub colour: RGBColor,
+    /// Stroke width, pixels.
+    pub width: u32,
+    /// Dashed instead of solid.
+    pub dashed: bool,
+    /// Legend entry. An entry is shown even when no piece is visible, so a
+    /// line with no polylines serves as a legend-only key.
+    pub label: Option<String>,
+}
+
+/// A filled region in data units (a closed polygon, already inside the frame).
+#[derive(Debug, Clone)]
+pub struct Shade {
+    /// Vertices.
+    pub polygon: Polyline,
+    /// Fill colour.
+    pub colour: RGBColor,
+    /// Fill opacity in [0, 1].
+    pub opacity: f64,
+}
+
+/// Everything needed to draw one figure.
+#[derive(Debug, Clone)]
+pub struct Plot {
+    /// Caption above the chart.
+    pub title: String,
+    /// x-axis description with unit.
+    pub x_desc: String,
+    /// y-axis description with unit.
+    pub y_desc: String,
+    /// Axis ranges and scales.
+    pub frame: Frame,
+    /// Filled regions, drawn first.
+    pub shades: Vec<Shade>,
+    /// Curves, drawn in order (the legend follows the same order).
+    pub lines: Vec<Line>,
+    /// Text lines written inside the chart at its top left.
+    pub notes: Vec<String>,
+    /// Legend corner.
+    pub legend: LegendPos,
+}
+
+/// Image formats the stage can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Format {
+    /// PNG raster, 960×680 px, 8-bit RGB.
+    Png,
+    /// SVG vector graphics (text rendered by the viewer's sans-serif font).
+    Svg,
+}
+
+impl Format {
+    /// File extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+/// Render `plot` in `format`.
+pub fn render(plot: &Plot, format: Format) -> Result<Vec<u8>> {
+    match format {
+        Format::Png => render_png(plot),
+        Format::Svg => render_svg(plot),
+    }
+}
+
+/// Register the embedded font once per process.
+fn ensure_font() -> Result<()> {
+    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FONT, FontStyle::Normal, ttf_noto_sans::REGULAR)
+                .map_err(|_| "cannot load the embedded Noto Sans font".to_string())
+        })
+        .clone()
+        .map_err(|e| anyhow!(e))
+}
+
+/// Map a plotters error (whose backend error may not be `Send + Sync`).
+fn de(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+/// Text as written: SVG text is rendered by the viewer's font.
+fn svg_text(s: &str) -> String {
+    s.to_string()
+}
+
+/// Text for the bitmap renderer, which uses the embedded Noto Sans: that
+/// font has no superscript minus (U+207B), so it is drawn as a macron
+/// (U+00AF), which sits at the same height.
+fn bitmap_text(s: &str) -> String {
+    s.replace('⁻', "¯")
+}
+
+/// Render to SVG bytes.
+pub fn render_svg(plot: &Plot) -> Result<Vec<u8>> {
+    ensure_font()?;
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
+        draw(&root, plot, svg_text)?;
+        root.present().map_err(de)?;
+    }
+    Ok(s.into_bytes())
+}
+
+/// Render to PNG bytes (8-bit RGB).
+pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
+    ensure_font()?;
+    let (w, h) = SIZE;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
+        draw(&root, plot, bitmap_text)?;
+        root.present().map_err(de)?;
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_compression(png::Compression::Best);
+        let mut writer = enc
+            .write_header()
+            .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+        writer
+            .finish()
+            .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
+    }
+    Ok(out)
+}
+
+/// Draw `plot`, passing every string through `text` first.
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    plot: &Plot,
+    text: fn(&str) -> String,
+) -> Result<()> {
+    root.fill(&WHITE).map_err(de)?;
+    let f = plot.frame;
+    let lin = |r: (f64, f64)| RangedCoordf64::from(r.0..r.1);
+    let log = |r: (f64, f64)| LogCoord::<f64>::from((r.0..r.1).log_scale());
+    match (f.x_scale, f.y_scale) {
+        (Scale::Linear, Scale::Linear) => draw_chart(root, plot, text, lin(f.x), lin(f.y)),
+        (Scale::Linear, Scale::Log) => draw_chart(root, plot, text, lin(f.x), log(f.y)),
+        (Scale::Log, Scale::Linear) => draw_chart(root, plot, text, log(f.x), lin(f.y)),
+        (Scale::Log, Scale::Log) => draw_chart(root, plot, text, log(f.x), log(f.y)),
+    }
+}
+
+fn draw_chart<'a, DB, X, Y>(
+    root: &'a DrawingArea<DB, Shift>,
+    plot: &Plot,
+    text: fn(&str) -> String,
+    x: X,
+    y: Y,
+) -> Result<()>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut chart = ChartBuilder::on(root)
+        .caption(text(&plot.title), (FONT, 21))
+        .margin(18)
+        .x_label_area_size(52)
+        .y_label_area_size(84)
+        .build_cartesian_2d(x, y)
+        .map_err(de)?;
+    let f = plot.frame;
+    let fx = |v: &f64| text(&tick(*v, f.x_scale, f.x));
+    let fy = |v: &f64| text(&tick(*v, f.y_scale, f.y));
+    chart
+        .configure_mesh()
+        .x_desc(text(&plot.x_desc))
+        .y_desc(text(&plot.y_desc))
+        .x_label_formatter(&fx)
+        .y_label_formatter(&fy)
+        .x_labels(12)
+        .y_labels(12)
+        .label_style((FONT, 15))
+        .axis_desc_style((FONT, 17))
+        .bold_line_style(BLACK.mix(0.12))
+        .light_line_style(BLACK.mix(0.04))
+        .draw()
+        .map_err(de)?;
+
+    for s in &plot.shades {
+        let style = s.colour.mix(s.opacity).filled();
+        chart
+            .draw_series(std::iter::once(Polygon::new(s.polygon.clone(), style)))
+            .map_err(de)?;
+    }
+
+    // The legend sample of a line: two strokes, overlapping (solid) or
+    // with a gap (dashed).
+    let legend_glyph = |style: ShapeStyle, dashed: bool| {
+        let (a, b) = if dashed {
+            ((0, 8), (13, 21))
+        } else {
+            ((0, 11), (10, 21))
+        };
+        move |(x, y): (i32, i32)| {
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(a.0, 0), (a.1, 0)], style)
+                + PathElement::new(vec![(b.0, 0), (b.1, 0)], style)
+        }
+    };
+    for line in &plot.lines {
+        let style = line.colour.stroke_width(line.width);
+        let mut first = true;
+        for poly in &line.polylines {
+            let anno = if line.dashed {
+                chart
+                    .draw_series(DashedLineSeries::new(poly.iter().copied(), 9, 5, style))
+                    .map_err(de)?
+            } else {
+                chart
+                    .draw_series(LineSeries::new(poly.iter().copied(), style))
+                    .map_err(de)?
+            };
+            if first {
+                if let Some(label) = &line.label {
+                    anno.label(text(label))
+                        .legend(legend_glyph(style, line.dashed));
+                }
+                first = false;
+            }
+        }
+        if first {
+            // Nothing visible: a legend-only entry.
+            if let Some(label) = &line.label {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
+                    .map_err(de)?
+                    .label(text(label))
+                    .legend(legend_glyph(style, line.dashed));
+            }
+        }
+    }
+
+    if plot.lines.iter().any(|l| l.label.is_some()) {
+        chart
+            .configure_series_labels()
+            .position(plot.legend.clone())
+            .label_font((FONT, 14))
+            .background_style(WHITE.mix(0.88))
+            .border_style(BLACK.mix(0.5))
+            .margin(12)
+            .draw()
+            .map_err(de)?;
+    }
+
+    let area = chart.plotting_area().strip_coord_spec();
+    for (i, note) in plot.notes.iter().enumerate() {
+        let pos = (12, 10 + 20 * i as i32);
+        area.draw(&Text::new(
+            text(note),
+            pos,
+            (FONT, 15).into_font().color(&BLACK.mix(0.8)),
+        ))
+        .map_err(de)?;
+    }
+    Ok(())
+}
