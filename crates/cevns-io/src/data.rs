@@ -18,9 +18,9 @@ use crate::error::{IoError, Result};
 
 /// Read and parse a YAML file into `T`, rejecting unknown keys.
 pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+    let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     serde_yaml_ng::from_str(&text).map_err(|e| IoError::Yaml {
         path: path.to_path_buf(),
@@ -31,9 +31,9 @@ pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// Read a numeric text table: `#` comments and blank lines skipped, fields
 /// separated by commas and/or whitespace. Returns the rows (all fields).
 pub fn read_numeric_table(path: &Path) -> Result<Vec<Vec<f64>>> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+    let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -188,10 +188,10 @@ pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
                     v.push(y);
                 }
                 let (p, area) =
-                    normalised_continuum(&s.name, e, v, s.flux_cm2_s).map_err(|source| {
+                    normalised_continuum(&s.name, e, v, s.flux_cm2_s).map_err(|err| {
                         IoError::Physics {
                             path: file.clone(),
-                            source,
+                            err,
                         }
                     })?;
                 areas.push((s.name.clone(), area));
@@ -248,9 +248,9 @@ pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
 /// Load a target (`data/targets/*.yaml`) and validate it.
 pub fn load_target(path: &Path) -> Result<Target> {
     let t: Target = load_yaml(path)?;
-    t.nuclei().map_err(|source| IoError::Physics {
+    t.nuclei().map_err(|err| IoError::Physics {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     Ok(t)
 }
@@ -267,9 +267,9 @@ pub struct ModelsFile {
 pub fn load_models(path: &Path) -> Result<Vec<U1Model>> {
     let f: ModelsFile = load_yaml(path)?;
     for m in &f.models {
-        m.validate().map_err(|source| IoError::Physics {
+        m.validate().map_err(|err| IoError::Physics {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
     }
     Ok(f.models)
@@ -285,9 +285,9 @@ pub fn select_models(path: &Path, all: &[U1Model], names: &[String]) -> Result<V
         .map(|n| {
             cevns_physics::model::find(all, n)
                 .cloned()
-                .map_err(|source| IoError::Physics {
+                .map_err(|err| IoError::Physics {
                     path: path.to_path_buf(),
-                    source,
+                    err,
                 })
         })
         .collect()
@@ -306,12 +306,10 @@ pub struct OscillationFile {
 /// Load oscillation parameters.
 pub fn load_oscillation(path: &Path) -> Result<MixingAngles> {
     let f: OscillationFile = load_yaml(path)?;
-    f.mixing
-        .probabilities()
-        .map_err(|source| IoError::Physics {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    f.mixing.probabilities().map_err(|err| IoError::Physics {
+        path: path.to_path_buf(),
+        err,
+    })?;
     Ok(f.mixing)
 }
 
@@ -380,9 +378,9 @@ impl DetectorFile {
             self.bins.width_kevee,
             self.bins.count,
         )
-        .map_err(|source| IoError::Physics {
+        .map_err(|err| IoError::Physics {
             path: path.to_path_buf(),
-            source,
+            err,
         })
     }
 }
@@ -390,9 +388,9 @@ impl DetectorFile {
 /// Load a detector file.
 pub fn load_detector(path: &Path) -> Result<DetectorFile> {
     let d: DetectorFile = load_yaml(path)?;
-    d.resolution.validate().map_err(|source| IoError::Physics {
+    d.resolution.validate().map_err(|err| IoError::Physics {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     d.bins(path)?;
     Ok(d)
@@ -425,9 +423,9 @@ pub const DATASET_COLUMNS: [&str; 5] = [
 /// Load a dataset CSV with header `bin_lo_kevee,bin_hi_kevee,r_obs,background,delta`
 /// (`#` comments allowed). Bins must be contiguous and increasing.
 pub fn load_dataset(path: &Path) -> Result<Dataset> {
-    let text = std::fs::read_to_string(path).map_err(|source| IoError::Read {
+    let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     let csv = |line: usize, msg: String| IoError::Csv {
         path: path.to_path_buf(),
@@ -485,10 +483,10 @@ pub fn load_dataset(path: &Path) -> Result<Dataset> {
         } else {
             Some(num(4)?)
         });
-        if let Some(Some(d)) = delta.last() {
-            if *d <= 0.0 {
-                return Err(csv(i + 1, format!("delta: {d} must be > 0")));
-            }
+        if let Some(Some(d)) = delta.last()
+            && *d <= 0.0
+        {
+            return Err(csv(i + 1, format!("delta: {d} must be > 0")));
         }
     }
     if lo.is_empty() {
@@ -505,9 +503,9 @@ pub fn load_dataset(path: &Path) -> Result<Dataset> {
         }
         edges.push(hi[i]);
     }
-    Bins::from_edges(edges.clone()).map_err(|source| IoError::Physics {
+    Bins::from_edges(edges.clone()).map_err(|err| IoError::Physics {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     let delta = match (
         delta.iter().all(Option::is_none),

@@ -9,12 +9,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum IoError {
     /// A file could not be opened or read.
-    #[error("cannot read `{path}`: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read `{path}`: {err}")]
+    Read { path: PathBuf, err: std::io::Error },
     /// A file could not be written (an environment failure, not bad input).
     #[error("cannot write `{path}`: {msg}")]
     Write { path: PathBuf, msg: String },
@@ -54,11 +50,10 @@ pub enum IoError {
         msg: String,
     },
     /// Physics validation of a file's content failed.
-    #[error("`{path}`: {source}")]
+    #[error("`{path}`: {err}")]
     Physics {
         path: PathBuf,
-        #[source]
-        source: cevns_physics::PhysicsError,
+        err: cevns_physics::PhysicsError,
     },
 }
 

@@ -15,9 +15,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Hex SHA-256 of a file's content.
 pub fn file_sha256(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|source| IoError::Read {
+    let bytes = std::fs::read(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
     Ok(sha256_hex(&bytes))
 }

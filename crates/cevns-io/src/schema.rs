@@ -127,9 +127,9 @@ pub fn read_fluxes(path: &Path) -> Result<Vec<FluxEntry>> {
         let spectrum = match k.as_str() {
             "continuum" => Spectrum::Continuum(
                 PiecewiseLinear::new(&source, e[a..b].to_vec(), d[a..b].to_vec()).map_err(
-                    |source| IoError::Physics {
+                    |err| IoError::Physics {
                         path: path.to_path_buf(),
-                        source,
+                        err,
                     },
                 )?,
             ),
@@ -264,9 +264,9 @@ pub fn read_xsec(path: &Path) -> Result<(RecoilGrid, Vec<XsecIsotope>)> {
     let mut grid: Option<RecoilGrid> = None;
     let mut out = Vec::new();
     for (_, s, e) in runs(&a) {
-        let g = RecoilGrid::from_points(tk[s..e].to_vec()).map_err(|source| IoError::Physics {
+        let g = RecoilGrid::from_points(tk[s..e].to_vec()).map_err(|err| IoError::Physics {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         match &grid {
             Some(g0) if g0.points() != g.points() => {
@@ -379,9 +379,9 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
     for ((source, flavour, _), b, e) in runs(&keys) {
-        let g = RecoilGrid::from_points(tk[b..e].to_vec()).map_err(|source| IoError::Physics {
+        let g = RecoilGrid::from_points(tk[b..e].to_vec()).map_err(|err| IoError::Physics {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         match &grid {
             Some(g0) if g0.points() != g.points() => {
@@ -470,19 +470,19 @@ pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<Response> {
         }
         if i == 0 {
             edges.push(lo[s]);
-        } else if let Some(last) = edges.last() {
-            if (lo[s] - last).abs() > 1e-9 {
-                return Err(bad(path, format!("bin {i}"), "bins are not contiguous"));
-            }
+        } else if let Some(last) = edges.last()
+            && (lo[s] - last).abs() > 1e-9
+        {
+            return Err(bad(path, format!("bin {i}"), "bins are not contiguous"));
         }
         edges.push(hi[s]);
     }
-    let bins = Bins::from_edges(edges).map_err(|source| IoError::Physics {
+    let bins = Bins::from_edges(edges).map_err(|err| IoError::Physics {
         path: path.to_path_buf(),
-        source,
+        err,
     })?;
-    Response::from_parts(bins, w, grid.len()).map_err(|source| IoError::Physics {
+    Response::from_parts(bins, w, grid.len()).map_err(|err| IoError::Physics {
         path: path.to_path_buf(),
-        source,
+        err,
     })
 }

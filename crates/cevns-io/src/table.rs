@@ -110,9 +110,9 @@ pub struct TableReader {
 impl TableReader {
     /// Open and read a Parquet file.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| IoError::Read {
+        let file = std::fs::File::open(path).map_err(|err| IoError::Read {
             path: path.to_path_buf(),
-            source,
+            err,
         })?;
         let perr = |msg: String| IoError::Parquet {
             path: path.to_path_buf(),

@@ -65,6 +65,7 @@ pub struct MixingAngles {
 
 impl MixingAngles {
     /// Normal-ordering best fit of de Salas et al., JHEP 02 (2021) 071.
+    #[allow(clippy::approx_constant)] // 0.318 is sin²θ₁₂, not 1/π
     pub fn de_salas_2021_no() -> Self {
         Self {
             sin2_theta12: 0.318,
@@ -110,6 +111,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::approx_constant)] // 0.318 is sin²θ₁₂
     fn de_salas_probabilities() {
         // Hand computation: P_ee = 0.318·0.956484 + 0.000484 = 0.304646;
         // P_eμ = 0.695363·0.426, P_eτ = 0.695363·0.574.

@@ -37,7 +37,7 @@ impl RecoilGrid {
                 reason: format!("need 0 < t_min ({t_min_kev}) < t_max ({t_max_kev}) keV"),
             });
         }
-        if n < 3 || n % 2 == 0 {
+        if n < 3 || n.is_multiple_of(2) {
             return Err(PhysicsError::InvalidParameter {
                 name: "t_grid.n".into(),
                 value: n as f64,
@@ -73,7 +73,7 @@ impl RecoilGrid {
     /// written by [`RecoilGrid::log`]); used when reading a table back.
     pub fn from_points(t_kev: Vec<f64>) -> Result<Self> {
         let n = t_kev.len();
-        if n < 3 || n % 2 == 0 {
+        if n < 3 || n.is_multiple_of(2) {
             return Err(PhysicsError::InvalidTable {
                 name: "t_nr_kev".into(),
                 reason: format!("recoil grid must have an odd number >= 3 of points, got {n}"),

@@ -31,7 +31,7 @@ use cevns_physics::stats::{
 /// Outputs: limits.parquet / limits.csv (model, m_zp_mev [MeV], g90), and
 /// scan.parquet (model, m_zp_mev, g, delta_chi2).
 #[derive(Debug, Parser)]
-#[command(name = "chi2-scan", version)]
+#[command(name = "chi2-scan", version, allow_negative_numbers = true)]
 struct Args {
     /// rates.parquet from rate-convolve.
     #[arg(long, value_name = "PARQUET")]
@@ -94,7 +94,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("chi2-scan", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })

@@ -22,7 +22,7 @@ use cevns_physics::oscillation::Flavour;
 /// `line_flux` [cm⁻² s⁻¹]. Spectra are normalised to the model's total flux
 /// and multiplied by P(ν_e → ν_ℓ).
 #[derive(Debug, Parser)]
-#[command(name = "flux-prep", version)]
+#[command(name = "flux-prep", version, allow_negative_numbers = true)]
 struct Args {
     /// Solar model YAML (e.g. data/solar/bs05-op.yaml); spectrum tables are
     /// resolved relative to it.
@@ -40,7 +40,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("flux-prep", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })

@@ -29,7 +29,7 @@ use cevns_physics::rate::{Response, quenched_spectrum, rate_with_zprime, smeared
 /// on a fine T_ee [keVee] grid, smeared and unsmeared (eq 19), for the SM
 /// and the benchmark U(1)' points (paper Fig 2: g = 1.5e-5, m_Z' = 1, 5 MeV).
 #[derive(Debug, Parser)]
-#[command(name = "quench-smear", version)]
+#[command(name = "quench-smear", version, allow_negative_numbers = true)]
 struct Args {
     /// rates.parquet from rate-convolve.
     #[arg(long, value_name = "PARQUET")]
@@ -49,9 +49,10 @@ struct Args {
     /// Output: fine spectra for figures.
     #[arg(long, value_name = "PARQUET")]
     out_spectrum: PathBuf,
-    /// Override the detector file's Lindhard k (dimensionless).
-    #[arg(long)]
-    k: Option<f64>,
+    /// Lindhard k (dimensionless): `detector` takes the detector file's value,
+    /// a number overrides it (e.g. `--k 0.15`).
+    #[arg(long, default_value = "detector")]
+    k: String,
     /// Models drawn in the benchmark spectra (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     benchmark_models: Vec<String>,
@@ -79,7 +80,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })
@@ -127,9 +128,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
             args.rates.display()
         )));
     }
-    let k = match (&det.quenching, args.k) {
-        (_, Some(k)) => k,
-        (QuenchingSpec::Lindhard { k }, None) => *k,
+    let k = match (&det.quenching, args.k.as_str()) {
+        (QuenchingSpec::Lindhard { k }, "detector") => *k,
+        (_, text) => text
+            .parse::<f64>()
+            .map_err(|_| bad_input(format!("--k `{text}` is neither a number nor `detector`")))?,
     };
     let q = Lindhard::new(k, z)?;
     let resp = Response::build(

@@ -23,7 +23,7 @@ use cevns_physics::rate::{RatePart, SourceRates, sm_rate};
 /// The energy integral uses the exact cumulative-integral method
 /// (∫Φ(1 − m_N T/2E²) = I₀ − m_N T/2 · I₂), no 2-D grid.
 #[derive(Debug, Parser)]
-#[command(name = "rate-convolve", version)]
+#[command(name = "rate-convolve", version, allow_negative_numbers = true)]
 struct Args {
     /// fluxes.parquet from flux-prep.
     #[arg(long, value_name = "PARQUET")]
@@ -40,7 +40,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("rate-convolve", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })

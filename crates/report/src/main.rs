@@ -20,7 +20,7 @@ use cevns_physics::rate::interp_loglog;
 /// at 0.01, 1, 10, 100 and 1000 MeV, the calibrated Δ, and the SM rate in the
 /// detector bins [counts kg⁻¹ day⁻¹].
 #[derive(Debug, Parser)]
-#[command(name = "report", version)]
+#[command(name = "report", version, allow_negative_numbers = true)]
 struct Args {
     /// limits.parquet from chi2-scan.
     #[arg(long, value_name = "PARQUET")]
@@ -61,7 +61,7 @@ struct PaperLimit {
 
 fn main() -> ExitCode {
     stage_main("report", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })

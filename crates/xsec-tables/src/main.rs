@@ -26,7 +26,7 @@ use cevns_physics::xsec::{dsigma_dt_sm, kappa_mev2, sm_prefactor_cm2_per_kev};
 /// `--grid-out` (xsec_grid.parquet): the SM dσ/dT [cm² keV⁻¹] on an explicit
 /// (E_ν, T_nr) grid, for inspection and independent checks.
 #[derive(Debug, Parser)]
-#[command(name = "xsec-tables", version)]
+#[command(name = "xsec-tables", version, allow_negative_numbers = true)]
 struct Args {
     /// Target YAML (isotopes; e.g. data/targets/ge-nat.yaml).
     #[arg(long, value_name = "YAML")]
@@ -73,7 +73,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
-        let args = Args::try_parse()?;
+        let args = Args::parse();
         args.common.init()?;
         run(&args)
     })

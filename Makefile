@@ -1,0 +1,53 @@
+# cevns-pipeline — the two commands a newcomer needs:
+#   make all    build (release) and reproduce the paper into outputs/paper/
+#   make test   build and run every test (unit, physics validation, CLI, runner)
+
+CARGO    ?= cargo
+PIPELINE ?= pipelines/paper.yaml
+RUNNER   := target/release/cevns
+DEBUG_RUNNER := target/debug/cevns
+# Use cargo-nextest when it is installed, plain cargo test otherwise.
+NEXTEST  := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
+
+.PHONY: all build run test test-only lint fmt bench dry-run dag snakefile clean
+
+all: build run
+
+build:
+	$(CARGO) build --release --workspace --bins
+
+run:
+	$(RUNNER) run $(PIPELINE)
+
+dry-run: build
+	$(RUNNER) run --dry-run $(PIPELINE)
+
+dag: build
+	$(RUNNER) dag $(PIPELINE)
+
+snakefile: build
+	$(RUNNER) export --snakemake -o outputs/Snakefile $(PIPELINE)
+
+test:
+	$(CARGO) build --workspace --bins
+ifeq ($(NEXTEST),yes)
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+	$(MAKE) lint
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Timings, not tests: whole pipeline after the build, the 4-model scan, and a
+# warm no-op run of the cached pipeline.
+bench: build
+	bash scripts/bench.sh
+
+clean:
+	rm -rf outputs/paper outputs/Snakefile

@@ -1,0 +1,455 @@
+//! End-to-end tests of the stage binaries on the real data files: the whole
+//! chain, determinism, provenance, and bad input (exit 2, nothing written).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use cevns_io::TableReader;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Stage binaries live next to this test's directory (target/<profile>/).
+fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} not built: run `cargo build --workspace --bins` first (make test does)",
+        p.display()
+    );
+    p
+}
+
+fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .args(args)
+        .arg("--quiet")
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+fn ok(name: &str, args: &[&str]) {
+    let o = run(name, args);
+    assert!(
+        o.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The paper chain run once into a temp dir shared by the tests.
+struct Chain {
+    _dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+fn chain() -> &'static Chain {
+    static CHAIN: OnceLock<Chain> = OnceLock::new();
+    CHAIN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_path_buf();
+        let o = |f: &str| out.join(f);
+        ok(
+            "flux-prep",
+            &[
+                "--solar-model",
+                "data/solar/bs05-op.yaml",
+                "--oscillation",
+                "data/oscillation/desalas2021-no.yaml",
+                "--out",
+                s(&o("fluxes.parquet")),
+            ],
+        );
+        ok(
+            "xsec-tables",
+            &[
+                "--target",
+                "data/targets/ge-nat.yaml",
+                "--out",
+                s(&o("xsec.parquet")),
+                "--grid-out",
+                s(&o("xsec_grid.parquet")),
+            ],
+        );
+        ok(
+            "rate-convolve",
+            &[
+                "--fluxes",
+                s(&o("fluxes.parquet")),
+                "--xsec",
+                s(&o("xsec.parquet")),
+                "--out",
+                s(&o("rates.parquet")),
+            ],
+        );
+        ok(
+            "quench-smear",
+            &[
+                "--rates",
+                s(&o("rates.parquet")),
+                "--detector",
+                "data/detectors/cdex10.yaml",
+                "--models",
+                "data/models/u1prime.yaml",
+                "--out-response",
+                s(&o("response.parquet")),
+                "--out-binned",
+                s(&o("binned.parquet")),
+                "--out-spectrum",
+                s(&o("spectrum.parquet")),
+            ],
+        );
+        ok(
+            "chi2-scan",
+            &scan_args(&out, "limits")
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        );
+        ok(
+            "report",
+            &[
+                "--limits",
+                s(&o("limits.parquet")),
+                "--binned",
+                s(&o("binned.parquet")),
+                "--paper",
+                "data/paper/demirci2023.yaml",
+                "--out",
+                s(&o("summary.md")),
+            ],
+        );
+        Chain { _dir: dir, out }
+    })
+}
+
+fn scan_args(out: &Path, stem: &str) -> Vec<String> {
+    let o = |f: &str| out.join(f).to_string_lossy().into_owned();
+    [
+        "--rates",
+        &o("rates.parquet"),
+        "--response",
+        &o("response.parquet"),
+        "--data",
+        "data/cdex10/surrogate.csv",
+        "--models",
+        "data/models/u1prime.yaml",
+        "--out-limits",
+        &o(&format!("{stem}.parquet")),
+        "--out-csv",
+        &o(&format!("{stem}.csv")),
+        "--out-scan",
+        &o(&format!("{stem}_scan.parquet")),
+        "--calibrate-model",
+        "B-L",
+        "--calibrate-mass-mev",
+        "0.01",
+        "--calibrate-g90",
+        "3.93e-5",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect()
+}
+
+fn limits(path: &Path) -> Vec<(String, f64, f64)> {
+    let t = TableReader::open(path).unwrap();
+    let (m, x, g) = (
+        t.str("model").unwrap(),
+        t.f64("m_zp_mev").unwrap(),
+        t.f64("g90").unwrap(),
+    );
+    m.into_iter()
+        .zip(x)
+        .zip(g)
+        .map(|((a, b), c)| (a, b, c))
+        .collect()
+}
+
+fn g90(rows: &[(String, f64, f64)], model: &str, m: f64) -> f64 {
+    rows.iter()
+        .filter(|r| r.0 == model)
+        .min_by(|a, b| {
+            (a.1.ln() - m.ln())
+                .abs()
+                .total_cmp(&(b.1.ln() - m.ln()).abs())
+        })
+        .unwrap()
+        .2
+}
+
+#[test]
+fn chain_writes_every_output_with_provenance() {
+    let c = chain();
+    for (f, stage) in [
+        ("fluxes.parquet", "flux-prep"),
+        ("xsec.parquet", "xsec-tables"),
+        ("xsec_grid.parquet", "xsec-tables"),
+        ("rates.parquet", "rate-convolve"),
+        ("response.parquet", "quench-smear"),
+        ("binned.parquet", "quench-smear"),
+        ("spectrum.parquet", "quench-smear"),
+        ("limits.parquet", "chi2-scan"),
+        ("limits_scan.parquet", "chi2-scan"),
+    ] {
+        let t = TableReader::open(&c.out.join(f)).unwrap();
+        t.expect_stage(stage).unwrap();
+        assert_eq!(t.meta("cevns.version"), Some(cevns_io::TOOL_VERSION));
+        let units = t.meta_json("cevns.units").unwrap();
+        assert!(
+            units.as_object().is_some_and(|u| !u.is_empty()),
+            "{f}: units"
+        );
+        let inputs = t.meta_json("cevns.inputs").unwrap();
+        for (_, v) in inputs.as_object().unwrap() {
+            assert_eq!(
+                v["sha256"].as_str().unwrap().len(),
+                64,
+                "{f}: input fingerprint"
+            );
+        }
+    }
+    let csv = std::fs::read_to_string(c.out.join("limits.csv")).unwrap();
+    assert!(csv.lines().any(|l| l == "model,m_zp_mev,g90"));
+    let summary = std::fs::read_to_string(c.out.join("summary.md")).unwrap();
+    assert!(summary.contains("Surrogate data"));
+}
+
+#[test]
+fn calibration_hits_the_target_and_is_recorded() {
+    let c = chain();
+    let rows = limits(&c.out.join("limits.parquet"));
+    assert!((g90(&rows, "B-L", 0.01) / 3.93e-5 - 1.0).abs() < 1e-6);
+    let t = TableReader::open(&c.out.join("limits.parquet")).unwrap();
+    let extra = t.meta_json("cevns.extra").unwrap();
+    let delta = extra["calibration"]["delta_counts_per_kg_kevee_day"]
+        .as_f64()
+        .unwrap();
+    assert!(delta > 0.0 && delta.is_finite());
+    assert!(extra["data_kind"].as_str().unwrap().contains("surrogate"));
+}
+
+#[test]
+fn limits_are_flat_for_light_and_linear_for_heavy_mediators() {
+    // Independent expectation from eq 7: with q² = 2 m_N T ≈ (12 MeV)² at
+    // T ≈ 1 keV, x ∝ g²/(m² + q²): for m ≪ q the limit does not depend on m;
+    // for m ≫ q, g² ∝ m², so g90 ∝ m (contact limit).
+    let rows = limits(&chain().out.join("limits.parquet"));
+    for model in ["B-L", "B-3Le", "B-3Lmu", "B-3Ltau"] {
+        let (a, b) = (g90(&rows, model, 0.01), g90(&rows, model, 0.1));
+        assert!(
+            (b / a - 1.0).abs() < 1e-3,
+            "{model}: flat below 0.1 MeV ({a} vs {b})"
+        );
+        let (h1, h2) = (g90(&rows, model, 300.0), g90(&rows, model, 1000.0));
+        let ratio = (h2 / h1) / (1000.0 / 300.0);
+        assert!(
+            (ratio - 1.0).abs() < 0.02,
+            "{model}: g90 ∝ m above 300 MeV (ratio {ratio})"
+        );
+    }
+}
+
+#[test]
+fn stages_are_deterministic() {
+    let c = chain();
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["rates.parquet", "response.parquet"] {
+        std::fs::copy(c.out.join(f), dir.path().join(f)).unwrap();
+    }
+    ok(
+        "chi2-scan",
+        &scan_args(dir.path(), "limits")
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    for f in ["limits.parquet", "limits.csv", "limits_scan.parquet"] {
+        assert_eq!(
+            std::fs::read(c.out.join(f)).unwrap(),
+            std::fs::read(dir.path().join(f)).unwrap(),
+            "{f} differs between runs"
+        );
+    }
+}
+
+/// Run a failing command and check: exit 2, the message names `needle`, and
+/// none of `outputs` exists afterwards.
+fn bad(name: &str, args: &[&str], needle: &str, outputs: &[&Path]) {
+    let o = run(name, args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{name} should exit 2; stderr: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{name}: message should name `{needle}`: {err}"
+    );
+    assert!(o.stdout.is_empty(), "no data on stdout");
+    for p in outputs {
+        assert!(
+            !p.exists(),
+            "{} must not exist after a failure",
+            p.display()
+        );
+    }
+}
+
+#[test]
+fn missing_input_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("f.parquet");
+    bad(
+        "flux-prep",
+        &[
+            "--solar-model",
+            "data/solar/nope.yaml",
+            "--oscillation",
+            "data/oscillation/desalas2021-no.yaml",
+            "--out",
+            s(&out),
+        ],
+        "nope.yaml",
+        &[&out],
+    );
+}
+
+#[test]
+fn wrong_table_and_wrong_column() {
+    let c = chain();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.parquet");
+    // fluxes.parquet where xsec.parquet is expected: the stage record says so.
+    let flux = c.out.join("fluxes.parquet");
+    bad(
+        "rate-convolve",
+        &["--fluxes", s(&flux), "--xsec", s(&flux), "--out", s(&out)],
+        "xsec-tables",
+        &[&out],
+    );
+    // A table claiming to be xsec-tables output but missing a column.
+    let fake = dir.path().join("fake.parquet");
+    let t = cevns_io::Table::new()
+        .u32("a", "1", vec![74])
+        .f64("t_nr_kev", "keV", vec![1.0]);
+    std::fs::write(
+        &fake,
+        t.to_parquet_bytes(&cevns_io::Provenance::new("xsec-tables"))
+            .unwrap(),
+    )
+    .unwrap();
+    bad(
+        "rate-convolve",
+        &["--fluxes", s(&flux), "--xsec", s(&fake), "--out", s(&out)],
+        "missing column `z`",
+        &[&out],
+    );
+}
+
+#[test]
+fn nan_in_dataset_is_rejected_and_stale_outputs_removed() {
+    let c = chain();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data.csv");
+    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv"))
+        .unwrap()
+        .replacen("0.16,0.26,0,0,", "0.16,0.26,nan,0,", 1);
+    std::fs::write(&data, text).unwrap();
+    for f in ["rates.parquet", "response.parquet"] {
+        std::fs::copy(c.out.join(f), dir.path().join(f)).unwrap();
+    }
+    let stale = dir.path().join("limits.parquet");
+    std::fs::write(&stale, b"stale").unwrap();
+    let mut args = scan_args(dir.path(), "limits");
+    let i = args.iter().position(|a| a == "--data").unwrap();
+    args[i + 1] = s(&data).to_string();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bad(
+        "chi2-scan",
+        &args,
+        "r_obs",
+        &[&stale, &dir.path().join("limits.csv")],
+    );
+}
+
+#[test]
+fn negative_mass_and_unknown_model() {
+    let c = chain();
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["rates.parquet", "response.parquet"] {
+        std::fs::copy(c.out.join(f), dir.path().join(f)).unwrap();
+    }
+    let base = scan_args(dir.path(), "limits");
+    let mut a: Vec<&str> = base.iter().map(String::as_str).collect();
+    a.extend(["--m-min-mev", "-1"]);
+    bad(
+        "chi2-scan",
+        &a,
+        "--m-min-mev",
+        &[&dir.path().join("limits.parquet")],
+    );
+    let mut a: Vec<&str> = base.iter().map(String::as_str).collect();
+    a.extend(["--model-names", "B-Lx"]);
+    bad(
+        "chi2-scan",
+        &a,
+        "unknown model `B-Lx`",
+        &[&dir.path().join("limits.parquet")],
+    );
+    let resp = dir.path().join("resp.parquet");
+    bad(
+        "quench-smear",
+        &[
+            "--rates",
+            s(&dir.path().join("rates.parquet")),
+            "--detector",
+            "data/detectors/cdex10.yaml",
+            "--models",
+            "data/models/u1prime.yaml",
+            "--out-response",
+            s(&resp),
+            "--out-binned",
+            s(&dir.path().join("b.parquet")),
+            "--out-spectrum",
+            s(&dir.path().join("sp.parquet")),
+            "--benchmark-masses-mev",
+            "-5",
+        ],
+        "mass -5",
+        &[&resp],
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_explains_units() {
+    let o = run("chi2-scan", &["--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
+    for (name, unit) in [
+        ("flux-prep", "cm⁻² s⁻¹"),
+        ("xsec-tables", "keV"),
+        ("rate-convolve", "day⁻¹"),
+        ("quench-smear", "keVee"),
+        ("chi2-scan", "MeV"),
+        ("report", "MeV"),
+    ] {
+        let o = Command::new(bin(name)).arg("--help").output().unwrap();
+        assert!(o.status.success(), "{name} --help");
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            text.contains(unit),
+            "{name} --help should state units ({unit})"
+        );
+    }
+}
