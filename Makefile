@@ -9,12 +9,17 @@ DEBUG_RUNNER := target/debug/cevns
 # Use cargo-nextest when it is installed, plain cargo test otherwise.
 NEXTEST  := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 
-.PHONY: all build run test test-only lint fmt bench dry-run dag snakefile clean
+.PHONY: all build compare run test lint fmt bench dry-run dag snakefile clean
 
 all: build run
 
+# `compare` (the only binary linking polars) is left out of the default build:
+# polars alone costs ~10 min of a clean release build. `make compare` builds it.
 build:
-	$(CARGO) build --release --workspace --bins
+	$(CARGO) build --release --workspace --bins --exclude compare
+
+compare:
+	$(CARGO) build --release -p compare
 
 run:
 	$(RUNNER) run $(PIPELINE)

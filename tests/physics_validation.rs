@@ -8,8 +8,10 @@ use cevns_io::data::{load_models, load_oscillation, load_solar_model, load_targe
 use cevns_physics::flux::Spectrum;
 use cevns_physics::form_factor::HelmParams;
 use cevns_physics::oscillation::Flavour;
-use cevns_physics::quenching::Lindhard;
-use cevns_physics::rate::{BinnedModel, RatePart, RecoilGrid, Response, SourceRates, sm_rate};
+use cevns_physics::quenching::{Lindhard, Quenching};
+use cevns_physics::rate::{
+    BinnedModel, Efficiency, RatePart, RecoilGrid, Response, SourceRates, sm_rate,
+};
 use cevns_physics::resolution::{Bins, Resolution};
 use cevns_physics::stats::{BinnedData, LimitOptions, upper_limit};
 use cevns_physics::xsec::{kappa_mev2, sm_prefactor_cm2_per_kev};
@@ -255,7 +257,15 @@ fn cdex_b8() -> (RecoilGrid, Response, Vec<SourceRates>) {
         sigma_lin_ev: 0.0,
     };
     let bins = Bins::uniform(0.16, 0.1, 20).unwrap();
-    let resp = Response::build(&grid, &q, &res, &bins, 1.0, 2.96e-3).unwrap();
+    let resp = Response::build(
+        &grid,
+        &Quenching::Lindhard(q),
+        &res,
+        &bins,
+        &Efficiency::Constant(1.0),
+        2.96e-3,
+    )
+    .unwrap();
     (grid, resp, sources)
 }
 

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use cevns_physics::flux::PiecewiseLinear;
 use cevns_physics::flux::{Line, Source, Spectrum, normalised_continuum};
 use cevns_physics::model::U1Model;
 use cevns_physics::nucleus::Target;
 use cevns_physics::oscillation::MixingAngles;
+use cevns_physics::quenching::{Lindhard, Quenching, QuenchingTable};
+use cevns_physics::rate::Efficiency;
 use cevns_physics::resolution::{Bins, Resolution};
 
 use crate::error::{IoError, Result};
@@ -322,6 +325,38 @@ pub enum QuenchingSpec {
         /// Lindhard k.
         k: f64,
     },
+    /// A measured Y(T_nr) table: CSV with T_nr [keV] and Y columns,
+    /// relative to the detector file.
+    Table {
+        /// The table file.
+        file: String,
+    },
+}
+
+/// Efficiency of a detector file: a constant or a table of ε(E [keVee]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum EfficiencySpec {
+    /// Constant in (0, 1].
+    Constant(f64),
+    /// CSV with E [keVee] and ε columns, relative to the detector file.
+    Table {
+        /// The table file.
+        file: String,
+    },
+}
+
+/// Background and exposure of a detector, for expected-sensitivity
+/// (Asimov) projections.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectionSpec {
+    /// Exposure in kg·day.
+    pub exposure_kg_day: f64,
+    /// Flat background, counts kg⁻¹ keVee⁻¹ day⁻¹.
+    pub background: f64,
+    /// Fractional systematic uncertainty of the background.
+    pub background_syst_frac: f64,
 }
 
 /// Uniform bins.
@@ -349,21 +384,72 @@ pub struct DetectorFile {
     pub quenching: QuenchingSpec,
     /// Energy resolution, σ(E) in eV.
     pub resolution: Resolution,
-    /// Constant signal efficiency in (0, 1].
+    /// Signal efficiency: a constant in (0, 1] or `{ file: eff.csv }`.
     #[serde(default = "unit_eff")]
-    pub efficiency: f64,
+    pub efficiency: EfficiencySpec,
     /// Smallest electron-equivalent deposit that makes a signal, eV (one
     /// electron–hole pair: 2.96 eV in Ge). Recoils below it are invisible.
     pub ionization_threshold_ev: f64,
     /// Analysis bins.
     pub bins: BinSpec,
+    /// Exposure and background for Asimov projections (optional).
+    #[serde(default)]
+    pub projection: Option<ProjectionSpec>,
 }
 
-fn unit_eff() -> f64 {
-    1.0
+fn unit_eff() -> EfficiencySpec {
+    EfficiencySpec::Constant(1.0)
 }
 
 impl DetectorFile {
+    /// The quenching model for proton number `z` (Lindhard k may be
+    /// overridden).
+    pub fn quenching(&self, path: &Path, z: u32, k_override: Option<f64>) -> Result<Quenching> {
+        let phys = |err| IoError::Physics {
+            path: path.to_path_buf(),
+            err,
+        };
+        match (&self.quenching, k_override) {
+            (_, Some(k)) => Ok(Quenching::Lindhard(Lindhard::new(k, z).map_err(phys)?)),
+            (QuenchingSpec::Lindhard { k }, None) => {
+                Ok(Quenching::Lindhard(Lindhard::new(*k, z).map_err(phys)?))
+            }
+            (QuenchingSpec::Table { file }, None) => {
+                let f = resolve(path, file);
+                let (t, y) = two_columns(&f)?;
+                Ok(Quenching::Table(
+                    QuenchingTable::new(t, y).map_err(|err| IoError::Physics { path: f, err })?,
+                ))
+            }
+        }
+    }
+
+    /// The efficiency.
+    pub fn efficiency(&self, path: &Path) -> Result<Efficiency> {
+        match &self.efficiency {
+            EfficiencySpec::Constant(c) => Ok(Efficiency::Constant(*c)),
+            EfficiencySpec::Table { file } => {
+                let f = resolve(path, file);
+                let (e, v) = two_columns(&f)?;
+                let t = PiecewiseLinear::new("efficiency", e, v)
+                    .map_err(|err| IoError::Physics { path: f, err })?;
+                Ok(Efficiency::Table(t))
+            }
+        }
+    }
+
+    /// Files the detector description reads besides itself (tables).
+    pub fn extra_files(&self, path: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let QuenchingSpec::Table { file } = &self.quenching {
+            out.push(resolve(path, file));
+        }
+        if let EfficiencySpec::Table { file } = &self.efficiency {
+            out.push(resolve(path, file));
+        }
+        out
+    }
+
     /// The bins.
     pub fn bins(&self, path: &Path) -> Result<Bins> {
         if self.bins.count == 0 {
@@ -383,6 +469,25 @@ impl DetectorFile {
             err,
         })
     }
+}
+
+/// The first two columns of a numeric table.
+fn two_columns(path: &Path) -> Result<(Vec<f64>, Vec<f64>)> {
+    let rows = read_numeric_table(path)?;
+    let mut a = Vec::with_capacity(rows.len());
+    let mut b = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        if r.len() < 2 {
+            return Err(IoError::Csv {
+                path: path.to_path_buf(),
+                line: i + 1,
+                msg: "need two columns".into(),
+            });
+        }
+        a.push(r[0]);
+        b.push(r[1]);
+    }
+    Ok((a, b))
 }
 
 /// Load a detector file.
@@ -556,6 +661,88 @@ pub fn load_lmt(path: &Path) -> Result<LimitCurve> {
         lower.push(if r[1] >= 1e4 { None } else { Some(r[1]) });
     }
     Ok(LimitCurve { mass_mev, lower })
+}
+
+/// Kind of an overlay limit (sets its line style).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OverlayGroup {
+    /// Neutrino–electron scattering limits (drawn dashed).
+    #[serde(rename = "nu-scattering")]
+    NuScattering,
+    /// Collider and fixed-target searches (drawn solid).
+    #[serde(rename = "collider/fixed-target")]
+    ColliderFixedTarget,
+}
+
+/// One entry of the overlays YAML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayEntryFile {
+    label: String,
+    /// `.lmt` file, relative to the YAML file.
+    file: String,
+    group: OverlayGroup,
+}
+
+/// The overlays YAML (`data/overlays/b-l.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayFile {
+    model: String,
+    overlays: Vec<OverlayEntryFile>,
+}
+
+/// A published limit drawn for comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlay {
+    /// Legend label.
+    pub label: String,
+    /// Line style group.
+    pub group: OverlayGroup,
+    /// Lower limit on g vs mass (MeV); `None` where the source has no limit.
+    pub curve: LimitCurve,
+    /// The `.lmt` file read.
+    pub file: PathBuf,
+}
+
+/// The overlays for one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overlays {
+    /// Model the limits constrain (`"B-L"`).
+    pub model: String,
+    /// The curves, in YAML order.
+    pub overlays: Vec<Overlay>,
+}
+
+impl Overlays {
+    /// Read the overlays YAML and every `.lmt` file it names (paths are
+    /// relative to the YAML file).
+    pub fn load(path: &Path) -> Result<Self> {
+        let f: OverlayFile = load_yaml(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut overlays = Vec::with_capacity(f.overlays.len());
+        for e in f.overlays {
+            let file = base.join(&e.file);
+            let curve = load_lmt(&file)?;
+            if curve.mass_mev.is_empty() {
+                return Err(IoError::BadValue {
+                    path: file.clone(),
+                    what: format!("overlay `{}` listed in `{}`", e.label, path.display()),
+                    reason: "no data rows".into(),
+                });
+            }
+            overlays.push(Overlay {
+                label: e.label,
+                group: e.group,
+                curve,
+                file,
+            });
+        }
+        Ok(Self {
+            model: f.model,
+            overlays,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -64,31 +64,134 @@ impl Lindhard {
         self.y(t_nr_kev) + t_nr_kev * self.dy_dt(t_nr_kev)
     }
 
-    /// Invert eq 18: the T_nr (keV) whose T_ee is `t_ee_kev` (bisection in
-    /// log T; T_ee(T_nr) is strictly increasing).
+    /// Invert eq 18: the T_nr (keV) whose T_ee is `t_ee_kev`.
     pub fn t_nr(&self, t_ee_kev: f64) -> f64 {
-        if t_ee_kev <= 0.0 {
-            return 0.0;
+        invert(|t| self.t_ee(t), t_ee_kev)
+    }
+}
+
+/// Invert a strictly increasing T_ee(T_nr) by bisection in log T.
+fn invert(t_ee: impl Fn(f64) -> f64, target: f64) -> f64 {
+    if target <= 0.0 {
+        return 0.0;
+    }
+    let (mut lo, mut hi) = (target, target);
+    let mut guard = 0;
+    while t_ee(hi) < target && guard < 200 {
+        hi *= 2.0;
+        guard += 1;
+    }
+    while t_ee(lo) > target && guard < 400 {
+        lo *= 0.5;
+        guard += 1;
+    }
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if t_ee(mid) < target {
+            lo = mid;
+        } else {
+            hi = mid;
         }
-        let (mut lo, mut hi) = (t_ee_kev, t_ee_kev);
-        while self.t_ee(hi) < t_ee_kev {
-            hi *= 2.0;
+        if hi / lo - 1.0 < 1e-15 {
+            break;
         }
-        while self.t_ee(lo) > t_ee_kev {
-            lo *= 0.5;
+    }
+    (lo * hi).sqrt()
+}
+
+/// A measured quenching curve Y(T_nr), interpolated log-log between the
+/// table's points and held constant beyond its ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuenchingTable {
+    t_kev: Vec<f64>,
+    y: Vec<f64>,
+}
+
+impl QuenchingTable {
+    /// From (T_nr [keV], Y) points: T strictly increasing and > 0, 0 < Y <= 1,
+    /// and T·Y increasing (otherwise T_ee would not determine T_nr).
+    pub fn new(t_kev: Vec<f64>, y: Vec<f64>) -> Result<Self> {
+        let bad = |reason: String| PhysicsError::InvalidTable {
+            name: "quenching table".into(),
+            reason,
+        };
+        if t_kev.len() != y.len() || t_kev.len() < 2 {
+            return Err(bad("need at least two (T_nr, Y) rows".into()));
         }
-        for _ in 0..200 {
-            let mid = (lo * hi).sqrt();
-            if self.t_ee(mid) < t_ee_kev {
-                lo = mid;
-            } else {
-                hi = mid;
+        for i in 0..t_kev.len() {
+            if !(t_kev[i].is_finite()
+                && t_kev[i] > 0.0
+                && y[i].is_finite()
+                && y[i] > 0.0
+                && y[i] <= 1.0)
+            {
+                return Err(bad(format!(
+                    "row {i}: need T_nr > 0 and 0 < Y <= 1, got ({}, {})",
+                    t_kev[i], y[i]
+                )));
             }
-            if hi / lo - 1.0 < 1e-15 {
-                break;
+            if i > 0 && (t_kev[i] <= t_kev[i - 1] || t_kev[i] * y[i] <= t_kev[i - 1] * y[i - 1]) {
+                return Err(bad(format!("row {i}: T_nr and T_nr·Y must increase")));
             }
         }
-        (lo * hi).sqrt()
+        Ok(Self { t_kev, y })
+    }
+
+    /// Y(T_nr).
+    pub fn y(&self, t_nr_kev: f64) -> f64 {
+        let n = self.t_kev.len();
+        if t_nr_kev <= self.t_kev[0] {
+            return self.y[0];
+        }
+        if t_nr_kev >= self.t_kev[n - 1] {
+            return self.y[n - 1];
+        }
+        crate::rate::interp_loglog(&self.t_kev, &self.y, t_nr_kev)
+    }
+}
+
+/// The quenching model of a detector: Lindhard (eq 15–17) or a measured table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Quenching {
+    /// Lindhard with constant k.
+    Lindhard(Lindhard),
+    /// Tabulated Y(T_nr).
+    Table(QuenchingTable),
+}
+
+impl Quenching {
+    /// Y(T_nr).
+    pub fn y(&self, t_nr_kev: f64) -> f64 {
+        match self {
+            Quenching::Lindhard(l) => l.y(t_nr_kev),
+            Quenching::Table(t) => t.y(t_nr_kev),
+        }
+    }
+
+    /// T_ee = Y(T_nr)·T_nr (eq 18), keV.
+    pub fn t_ee(&self, t_nr_kev: f64) -> f64 {
+        self.y(t_nr_kev) * t_nr_kev
+    }
+
+    /// dT_ee/dT_nr (eq 19's denominator): analytic for Lindhard, a central
+    /// difference in ln T for tables.
+    pub fn jacobian(&self, t_nr_kev: f64) -> f64 {
+        match self {
+            Quenching::Lindhard(l) => l.jacobian(t_nr_kev),
+            Quenching::Table(_) => {
+                let h = 1e-4;
+                let (a, b) = (t_nr_kev * (1.0 - h), t_nr_kev * (1.0 + h));
+                (self.t_ee(b) - self.t_ee(a)) / (b - a)
+            }
+        }
+    }
+
+    /// T_nr whose T_ee is `t_ee_kev`.
+    pub fn t_nr(&self, t_ee_kev: f64) -> f64 {
+        match self {
+            Quenching::Lindhard(l) => l.t_nr(t_ee_kev),
+            Quenching::Table(_) => invert(|t| self.t_ee(t), t_ee_kev),
+        }
     }
 }
 
@@ -124,6 +227,22 @@ mod tests {
         for t in [0.01, 0.16, 1.0, 2.16] {
             assert!((l.t_ee(l.t_nr(t)) / t - 1.0).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn table_interpolates_and_inverts() {
+        // A table sampled from Lindhard reproduces it between the nodes.
+        let l = Lindhard::new(0.162, 32).unwrap();
+        let ts: Vec<f64> = (0..60).map(|i| 0.01 * 1.2f64.powi(i)).collect();
+        let tab = QuenchingTable::new(ts.clone(), ts.iter().map(|&t| l.y(t)).collect()).unwrap();
+        let q = Quenching::Table(tab);
+        for t in [0.05, 0.7, 3.3] {
+            assert!((q.y(t) / l.y(t) - 1.0).abs() < 1e-3, "{t}");
+            assert!((q.jacobian(t) / l.jacobian(t) - 1.0).abs() < 2e-2, "{t}");
+            assert!((q.t_ee(q.t_nr(t)) / t - 1.0).abs() < 1e-12);
+        }
+        assert!(QuenchingTable::new(vec![1.0, 0.5], vec![0.2, 0.2]).is_err());
+        assert!(QuenchingTable::new(vec![1.0, 2.0], vec![0.2, 1.5]).is_err());
     }
 
     #[test]

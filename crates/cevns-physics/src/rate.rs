@@ -11,7 +11,7 @@ use crate::flux::Spectrum;
 use crate::model::U1Model;
 use crate::nucleus::Nucleus;
 use crate::oscillation::Flavour;
-use crate::quenching::Lindhard;
+use crate::quenching::Quenching;
 use crate::resolution::{Bins, Resolution};
 use crate::units::{SECONDS_PER_DAY, kev_to_mev};
 
@@ -140,12 +140,63 @@ pub fn sm_rate(
         .collect()
 }
 
+/// Signal efficiency as a function of reconstructed electron-equivalent
+/// energy.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Efficiency {
+    /// Constant in (0, 1].
+    Constant(f64),
+    /// ε(E [keVee]) tabulated, linear interpolation, 0 outside the table.
+    Table(crate::flux::PiecewiseLinear),
+}
+
+impl Efficiency {
+    fn validate(&self) -> Result<()> {
+        match self {
+            Efficiency::Constant(e) if !(e.is_finite() && *e > 0.0 && *e <= 1.0) => {
+                Err(PhysicsError::InvalidParameter {
+                    name: "efficiency".into(),
+                    value: *e,
+                    reason: "must lie in (0, 1]".into(),
+                })
+            }
+            Efficiency::Table(t) => match t.values().iter().find(|v| **v > 1.0) {
+                Some(v) => Err(PhysicsError::InvalidParameter {
+                    name: "efficiency table".into(),
+                    value: *v,
+                    reason: "efficiencies must lie in [0, 1]".into(),
+                }),
+                None => Ok(()),
+            },
+            Efficiency::Constant(_) => Ok(()),
+        }
+    }
+
+    /// ∫_lo^hi ε(E) G(E | e_true) dE.
+    pub fn bin_probability(&self, res: &Resolution, e_true: f64, lo: f64, hi: f64) -> f64 {
+        match self {
+            Efficiency::Constant(c) => c * res.bin_probability(e_true, lo, hi),
+            Efficiency::Table(t) => {
+                const SUB: usize = 10;
+                let h = (hi - lo) / SUB as f64;
+                (0..SUB)
+                    .map(|k| {
+                        let (a, b) = (lo + h * k as f64, lo + h * (k + 1) as f64);
+                        t.eval(0.5 * (a + b)) * res.bin_probability(e_true, a, b)
+                    })
+                    .sum()
+            }
+        }
+    }
+}
+
 /// Detector response as a dense matrix W (bins × recoil points) such that the
 /// binned rate is Rᵢ = Σₜ Wᵢₜ dR/dT_nr(Tₜ) in counts kg⁻¹ keVee⁻¹ day⁻¹:
-/// Wᵢₜ = wₜ · ε · P(bin i | T_ee = Y(Tₜ)Tₜ) / (bin width), with Y the
-/// Lindhard quenching (eq 15–18), P the Gaussian bin probability and ε a
-/// constant efficiency. Integrating over T_nr directly removes the need for
-/// eq 19's Jacobian.
+/// Wᵢₜ = wₜ · ∫_bin ε(E) G(E | Y(Tₜ)Tₜ) dE / (bin width), with Y the
+/// quenching (Lindhard eq 15–18 or a table), G the Gaussian resolution and ε
+/// the efficiency as a function of reconstructed energy (constant, or a table
+/// integrated over 10 sub-bins per bin). Integrating over T_nr directly
+/// removes the need for eq 19's Jacobian.
 ///
 /// Recoils whose ionisation energy T_ee is below `e_signal_min_kevee` (one
 /// electron–hole pair: 2.96 eV in Ge) make no charge and hence no signal;
@@ -166,21 +217,15 @@ impl Response {
     /// Build the matrix.
     pub fn build(
         grid: &RecoilGrid,
-        q: &Lindhard,
+        q: &Quenching,
         res: &Resolution,
         bins: &Bins,
-        efficiency: f64,
+        efficiency: &Efficiency,
         e_signal_min_kevee: f64,
     ) -> Result<Self> {
         res.validate()?;
         crate::error::non_negative("ionization_threshold", e_signal_min_kevee)?;
-        if !(efficiency.is_finite() && efficiency > 0.0 && efficiency <= 1.0) {
-            return Err(PhysicsError::InvalidParameter {
-                name: "efficiency".into(),
-                value: efficiency,
-                reason: "must lie in (0, 1]".into(),
-            });
-        }
+        efficiency.validate()?;
         let n_t = grid.len();
         let t_ee: Vec<f64> = grid.points().iter().map(|&t| q.t_ee(t)).collect();
         let mut w = vec![0.0; bins.len() * n_t];
@@ -191,7 +236,7 @@ impl Response {
                 if e < e_signal_min_kevee {
                     continue;
                 }
-                w[i * n_t + j] = wt * efficiency * res.bin_probability(e, lo, hi) / width;
+                w[i * n_t + j] = wt * efficiency.bin_probability(res, e, lo, hi) / width;
             }
         }
         Ok(Self {
@@ -225,7 +270,7 @@ impl Response {
 /// ∫ dT_nr dR/dT_nr · G(e_obs; Y(T)T, σ). Counts kg⁻¹ keVee⁻¹ day⁻¹.
 pub fn smeared_spectrum(
     grid: &RecoilGrid,
-    q: &Lindhard,
+    q: &Quenching,
     res: &Resolution,
     rate: &[f64],
     e_obs: &[f64],
@@ -246,7 +291,7 @@ pub fn smeared_spectrum(
 /// Unsmeared spectrum in T_ee via eq 19: dR/dT_ee = dR/dT_nr / (Y + T dY/dT),
 /// evaluated at T_nr = T_nr(T_ee), with log-log interpolation of the rate
 /// between grid points (linear where the rate vanishes).
-pub fn quenched_spectrum(grid: &RecoilGrid, q: &Lindhard, rate: &[f64], e_ee: &[f64]) -> Vec<f64> {
+pub fn quenched_spectrum(grid: &RecoilGrid, q: &Quenching, rate: &[f64], e_ee: &[f64]) -> Vec<f64> {
     e_ee.iter()
         .map(|&e| {
             let t = q.t_nr(e);

@@ -41,8 +41,19 @@ struct Args {
     response: PathBuf,
     /// Binned data CSV: bin_lo_kevee,bin_hi_kevee,r_obs,background,delta
     /// [keVee; counts kg⁻¹ keVee⁻¹ day⁻¹]; empty delta = calibrate.
-    #[arg(long, value_name = "CSV")]
-    data: PathBuf,
+    #[arg(
+        long,
+        value_name = "CSV",
+        required_unless_present = "asimov_detector",
+        conflicts_with = "asimov_detector"
+    )]
+    data: Option<PathBuf>,
+    /// Expected sensitivity instead of data: Asimov pseudo-data equal to the SM
+    /// expectation, with Δᵢ² = (R_SM,ᵢ + B)/(exposure·width) + (f_B·B)² from
+    /// this detector file's `projection` block (exposure [kg·day], flat
+    /// background B [counts kg⁻¹ keVee⁻¹ day⁻¹], systematic fraction f_B).
+    #[arg(long, value_name = "YAML")]
+    asimov_detector: Option<PathBuf>,
     /// U(1)' models YAML.
     #[arg(long, value_name = "YAML")]
     models: PathBuf,
@@ -79,6 +90,11 @@ struct Args {
     /// Δχ² of the limit (default 4.605 = 90 % CL, 2 d.o.f.).
     #[arg(long, default_value_t = cevns_physics::units::delta_chi2_90cl_2dof())]
     delta_chi2: f64,
+    /// For data without Δ: reuse the uniform Δ calibrated by another run,
+    /// read from that run's limits.parquet metadata (e.g. the paper pipeline's),
+    /// so that changing a flux model or detector is not re-calibrated away.
+    #[arg(long, value_name = "PARQUET", conflicts_with_all = ["calibrate_model", "calibrate_mass_mev", "calibrate_g90"])]
+    delta_from: Option<PathBuf>,
     /// Calibration (only for data without Δ): model name.
     #[arg(long)]
     calibrate_model: Option<String>,
@@ -131,71 +147,24 @@ fn run(args: &Args) -> anyhow::Result<()> {
 
     let all_models = load_models(&args.models).context("loading models")?;
     let models = select_models(&args.models, &all_models, &args.model_names)?;
-    let data = load_dataset(&args.data).context("loading the dataset")?;
     let (grid, sources) = read_rates(&args.rates).context("reading rates")?;
     let response = read_response(&args.response, &grid).context("reading the response")?;
-    let edges = response.bins.edges();
-    if edges.len() != data.edges.len()
-        || edges
-            .iter()
-            .zip(&data.edges)
-            .any(|(a, b)| (a - b).abs() > 1e-6)
-    {
-        return Err(bad_input(format!(
-            "bins of {} ({} bins from {:.4} keVee) differ from the detector response's ({} bins from {:.4} keVee)",
-            args.data.display(),
-            data.edges.len() - 1,
-            data.edges[0],
-            edges.len() - 1,
-            edges[0]
-        )));
-    }
-    let residual: Vec<f64> = data
-        .r_obs
-        .iter()
-        .zip(&data.background)
-        .map(|(o, b)| o - b)
-        .collect();
-
-    // Δ: from the data, or calibrated (surrogate).
-    let calib = (
-        &args.calibrate_model,
-        args.calibrate_mass_mev,
-        args.calibrate_g90,
-    );
-    let (delta, calibration) = match (&data.delta, calib) {
-        (Some(d), (None, None, None)) => (d.clone(), None),
-        (Some(_), _) => {
-            return Err(bad_input(format!(
-                "{} gives Δ in every row; remove the --calibrate-* options (they are for data without Δ)",
-                args.data.display()
-            )));
+    let (binned, calibration, data_kind, data_path) = match (&args.data, &args.asimov_detector) {
+        (Some(path), None) => {
+            let (b, c) = measured(args, path, &response, &sources, &grid, &all_models, &opts)?;
+            let kind = if c.is_some() {
+                "surrogate: uniform Delta calibrated, not measured data".to_string()
+            } else {
+                "user data with Delta".to_string()
+            };
+            (b, c, kind, path.clone())
         }
-        (None, (Some(name), Some(m), Some(g90))) => {
-            let model = cevns_physics::model::find(&all_models, name)?;
-            let m = positive("--calibrate-mass-mev", m)?;
-            let g90 = positive("--calibrate-g90", g90)?;
-            let bm = BinnedModel::new(&response, &sources, model);
-            let poly = bm.polynomial(&response, &grid, m);
-            let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, &opts)?;
-            args.common.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
-            (
-                vec![d; residual.len()],
-                Some(serde_json::json!({
-                    "delta_counts_per_kg_kevee_day": d,
-                    "model": name, "mass_mev": m, "g90_target": g90,
-                    "method": "bisection in log(Delta) on chi2(g90_target) - chi2_min = delta_chi2; largest such Delta",
-                })),
-            )
+        (None, Some(det)) => {
+            let (b, kind) = asimov(args, det, &response, &sources)?;
+            (b, None, kind, det.clone())
         }
-        (None, _) => {
-            return Err(bad_input(format!(
-                "{} leaves Δ empty: give --calibrate-model, --calibrate-mass-mev and --calibrate-g90",
-                args.data.display()
-            )));
-        }
+        _ => return Err(bad_input("give exactly one of --data or --asimov-detector")),
     };
-    let binned = BinnedData { residual, delta };
 
     let masses = cevns_physics::stats::log_grid(m_min, m_max, args.m_points);
     let gs = coupling_grid(&opts);
@@ -277,20 +246,18 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("calibrate_g90", args.calibrate_g90)
         .input("rates", &args.rates)?
         .input("response", &args.response)?
-        .input("data", &args.data)?
+        .input("data", &data_path)?
+        .inputs("delta-from", args.delta_from.iter().map(|p| p.as_path()))?
         .input("models", &args.models)?
         .extra("chi2_min", chi2_mins)
         .extra(
             "pulls",
             "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
         );
-    prov = match &calibration {
-        Some(c) => prov.extra("calibration", c).extra(
-            "data_kind",
-            "surrogate: uniform Delta calibrated, not measured data",
-        ),
-        None => prov.extra("data_kind", "user data with Delta"),
-    };
+    prov = prov.extra("data_kind", &data_kind);
+    if let Some(c) = &calibration {
+        prov = prov.extra("calibration", c);
+    }
     let limits = Table::new()
         .str("model", lm)
         .str("label", ll)
@@ -313,4 +280,181 @@ fn run(args: &Args) -> anyhow::Result<()> {
     args.common
         .log(format!("chi2-scan: wrote {}", args.out_limits.display()));
     Ok(())
+}
+
+/// Binned data from a CSV, with Δ given or calibrated (surrogate).
+#[allow(clippy::too_many_arguments)]
+fn measured(
+    args: &Args,
+    path: &std::path::Path,
+    response: &cevns_physics::rate::Response,
+    sources: &[cevns_physics::rate::SourceRates],
+    grid: &cevns_physics::rate::RecoilGrid,
+    all_models: &[cevns_physics::model::U1Model],
+    opts: &LimitOptions,
+) -> anyhow::Result<(BinnedData, Option<serde_json::Value>)> {
+    let (response, sources, grid, all_models, opts) = (response, sources, grid, all_models, *opts);
+    let data = load_dataset(path).context("loading the dataset")?;
+    let edges = response.bins.edges();
+    if edges.len() != data.edges.len()
+        || edges
+            .iter()
+            .zip(&data.edges)
+            .any(|(a, b)| (a - b).abs() > 1e-6)
+    {
+        return Err(bad_input(format!(
+            "bins of {} ({} bins from {:.4} keVee) differ from the detector response's ({} bins from {:.4} keVee)",
+            path.display(),
+            data.edges.len() - 1,
+            data.edges[0],
+            edges.len() - 1,
+            edges[0]
+        )));
+    }
+    let residual: Vec<f64> = data
+        .r_obs
+        .iter()
+        .zip(&data.background)
+        .map(|(o, b)| o - b)
+        .collect();
+
+    // Δ: from the data, or calibrated (surrogate).
+    let calib = (
+        &args.calibrate_model,
+        args.calibrate_mass_mev,
+        args.calibrate_g90,
+    );
+    let (delta, calibration) = match (&data.delta, calib) {
+        (Some(d), (None, None, None)) => (d.clone(), None),
+        (Some(_), _) => {
+            return Err(bad_input(format!(
+                "{} gives Δ in every row; remove the --calibrate-* options (they are for data without Δ)",
+                path.display()
+            )));
+        }
+        (None, (None, None, None)) if args.delta_from.is_some() => {
+            let src = args.delta_from.as_deref().unwrap_or(path);
+            let t = cevns_io::TableReader::open(src).context("reading --delta-from")?;
+            t.expect_stage("chi2-scan")?;
+            let extra = t.meta_json("cevns.extra")?;
+            let Some(d) = extra["calibration"]["delta_counts_per_kg_kevee_day"].as_f64() else {
+                return Err(bad_input(format!(
+                    "{}: no calibrated Δ in its metadata (was it a calibrated run?)",
+                    src.display()
+                )));
+            };
+            let d = positive("calibrated Δ", d)?;
+            args.common.log(format!(
+                "chi2-scan: uniform Δ = {d:.6e} counts/(kg·keVee·day) taken from {}",
+                src.display()
+            ));
+            (
+                vec![d; residual.len()],
+                Some(serde_json::json!({
+                    "delta_counts_per_kg_kevee_day": d,
+                    "method": "reused from another run's calibration",
+                    "from": extra["calibration"].clone(),
+                })),
+            )
+        }
+        (None, (Some(name), Some(m), Some(g90))) => {
+            let model = cevns_physics::model::find(all_models, name)?;
+            let m = positive("--calibrate-mass-mev", m)?;
+            let g90 = positive("--calibrate-g90", g90)?;
+            let bm = BinnedModel::new(response, sources, model);
+            let poly = bm.polynomial(response, grid, m);
+            let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, &opts)?;
+            args.common.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
+            (
+                vec![d; residual.len()],
+                Some(serde_json::json!({
+                    "delta_counts_per_kg_kevee_day": d,
+                    "model": name, "mass_mev": m, "g90_target": g90,
+                    "method": "bisection in log(Delta) on chi2(g90_target) - chi2_min = delta_chi2; largest such Delta",
+                })),
+            )
+        }
+        (None, _) => {
+            return Err(bad_input(format!(
+                "{} leaves Δ empty: give --calibrate-model, --calibrate-mass-mev and --calibrate-g90, or --delta-from",
+                path.display()
+            )));
+        }
+    };
+    Ok((BinnedData { residual, delta }, calibration))
+}
+
+/// Asimov pseudo-data: R_obs − B = R_SM (all sources), Δ from exposure,
+/// background and its systematic fraction.
+fn asimov(
+    args: &Args,
+    det_path: &std::path::Path,
+    response: &cevns_physics::rate::Response,
+    sources: &[cevns_physics::rate::SourceRates],
+) -> anyhow::Result<(BinnedData, String)> {
+    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+    let Some(p) = det.projection.as_ref() else {
+        return Err(bad_input(format!(
+            "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
+            det_path.display()
+        )));
+    };
+    let exposure = positive("projection.exposure_kg_day", p.exposure_kg_day)?;
+    if !(p.background.is_finite()
+        && p.background >= 0.0
+        && p.background_syst_frac.is_finite()
+        && p.background_syst_frac >= 0.0)
+    {
+        return Err(bad_input(format!(
+            "{}: projection.background and background_syst_frac must be >= 0",
+            det_path.display()
+        )));
+    }
+    let bins = det.bins(det_path)?;
+    if bins.edges().len() != response.bins.edges().len()
+        || bins
+            .edges()
+            .iter()
+            .zip(response.bins.edges())
+            .any(|(a, b)| (a - b).abs() > 1e-6)
+    {
+        return Err(bad_input(format!(
+            "{}: bins differ from the response's (was quench-smear run with this detector?)",
+            det_path.display()
+        )));
+    }
+    let mut sm = vec![0.0; bins.len()];
+    for s in sources {
+        for (a, b) in sm.iter_mut().zip(response.apply(&s.total())) {
+            *a += b;
+        }
+    }
+    let delta: Vec<f64> = (0..bins.len())
+        .map(|i| {
+            let (lo, hi) = bins.bin(i);
+            let counts_rate = sm[i] + p.background;
+            (counts_rate / (exposure * (hi - lo)) + (p.background_syst_frac * p.background).powi(2))
+                .sqrt()
+        })
+        .collect();
+    if let Some(i) = delta.iter().position(|d| d.is_nan() || *d <= 0.0) {
+        return Err(bad_input(format!(
+            "bin {i}: Δ = 0 (no signal and no background); widen the bins or add background"
+        )));
+    }
+    args.common.log(format!(
+        "chi2-scan: Asimov projection, exposure {exposure} kg·day, background {} /(kg·keVee·day)",
+        p.background
+    ));
+    let kind = format!(
+        "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
+        p.background, p.background_syst_frac
+    );
+    Ok((
+        BinnedData {
+            residual: sm,
+            delta,
+        },
+        kind,
+    ))
 }

@@ -9,11 +9,11 @@ use anyhow::Context;
 use clap::Parser;
 use rayon::prelude::*;
 
-use cevns_io::data::{QuenchingSpec, load_detector, load_models, select_models};
+use cevns_io::data::{load_detector, load_models, select_models};
 use cevns_io::schema::{read_rates, response_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
-use cevns_physics::quenching::Lindhard;
+use cevns_physics::quenching::Quenching;
 use cevns_physics::rate::{Response, quenched_spectrum, rate_with_zprime, smeared_spectrum};
 
 /// Detector response of a CEvNS experiment.
@@ -128,23 +128,29 @@ fn run(args: &Args) -> anyhow::Result<()> {
             args.rates.display()
         )));
     }
-    let k = match (&det.quenching, args.k.as_str()) {
-        (QuenchingSpec::Lindhard { k }, "detector") => *k,
-        (_, text) => text
-            .parse::<f64>()
-            .map_err(|_| bad_input(format!("--k `{text}` is neither a number nor `detector`")))?,
+    let k_override =
+        match args.k.as_str() {
+            "detector" => None,
+            text => Some(text.parse::<f64>().map_err(|_| {
+                bad_input(format!("--k `{text}` is neither a number nor `detector`"))
+            })?),
+        };
+    let q = det.quenching(&args.detector, z, k_override)?;
+    let efficiency = det.efficiency(&args.detector)?;
+    let quench_desc = match &q {
+        Quenching::Lindhard(l) => format!("Lindhard k = {}", l.k),
+        Quenching::Table(_) => "tabulated Y(T_nr)".to_string(),
     };
-    let q = Lindhard::new(k, z)?;
     let resp = Response::build(
         &grid,
         &q,
         &det.resolution,
         &bins,
-        det.efficiency,
+        &efficiency,
         det.ionization_threshold_ev / 1e3,
     )?;
     args.common.log(format!(
-        "quench-smear: {} (Z = {z}), Lindhard k = {k}, {} bins {:.3}–{:.3} keVee",
+        "quench-smear: {} (Z = {z}), {quench_desc}, {} bins {:.3}–{:.3} keVee",
         det.name,
         bins.len(),
         bins.edges()[0],
@@ -269,14 +275,18 @@ fn run(args: &Args) -> anyhow::Result<()> {
 
     let prov = Provenance::new("quench-smear")
         .param("detector", &det.name)
-        .param("lindhard_k", k)
+        .param("quenching", &quench_desc)
         .param("z", z)
         .param("resolution", det.resolution)
-        .param("efficiency", det.efficiency)
+        .param("efficiency", format!("{:?}", det.efficiency))
         .param("ionization_threshold_ev", det.ionization_threshold_ev)
         .param("bin_edges_kevee", bins.edges())
         .input("rates", &args.rates)?
-        .input("detector", &args.detector)?;
+        .input("detector", &args.detector)?
+        .inputs(
+            "detector-table",
+            det.extra_files(&args.detector).iter().map(|p| p.as_path()),
+        )?;
     let prov_spec = prov
         .clone()
         .param(

@@ -1,0 +1,132 @@
+//! Helpers shared by the end-to-end tests that call the stage binaries.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Stage binaries live next to this test's directory (target/<profile>/).
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let p = dir.join(name);
+    assert!(
+        p.exists(),
+        "{} not built: run `cargo build --workspace --bins` first (make test does)",
+        p.display()
+    );
+    p
+}
+
+/// Run a stage binary from the repository root with `--quiet`.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name))
+        .args(args)
+        .arg("--quiet")
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+/// Run a stage binary and require success.
+pub fn ok(name: &str, args: &[&str]) {
+    let o = run(name, args);
+    assert!(
+        o.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A path as &str.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Run flux-prep, xsec-tables, rate-convolve and quench-smear into `out` for a
+/// solar model, target and detector.
+pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
+    let o = |f: &str| out.join(f);
+    ok(
+        "flux-prep",
+        &[
+            "--solar-model",
+            solar,
+            "--oscillation",
+            "data/oscillation/desalas2021-no.yaml",
+            "--out",
+            s(&o("fluxes.parquet")),
+        ],
+    );
+    ok(
+        "xsec-tables",
+        &[
+            "--target",
+            target,
+            "--out",
+            s(&o("xsec.parquet")),
+            "--grid-out",
+            s(&o("xsec_grid.parquet")),
+        ],
+    );
+    ok(
+        "rate-convolve",
+        &[
+            "--fluxes",
+            s(&o("fluxes.parquet")),
+            "--xsec",
+            s(&o("xsec.parquet")),
+            "--out",
+            s(&o("rates.parquet")),
+        ],
+    );
+    ok(
+        "quench-smear",
+        &[
+            "--rates",
+            s(&o("rates.parquet")),
+            "--detector",
+            detector,
+            "--models",
+            "data/models/u1prime.yaml",
+            "--out-response",
+            s(&o("response.parquet")),
+            "--out-binned",
+            s(&o("binned.parquet")),
+            "--out-spectrum",
+            s(&o("spectrum.parquet")),
+        ],
+    );
+}
+
+/// Limits (model, mass, g90) of a limits.parquet.
+pub fn limits(path: &Path) -> Vec<(String, f64, f64)> {
+    let t = cevns_io::TableReader::open(path).unwrap();
+    let (m, x, g) = (
+        t.str("model").unwrap(),
+        t.f64("m_zp_mev").unwrap(),
+        t.f64("g90").unwrap(),
+    );
+    m.into_iter()
+        .zip(x)
+        .zip(g)
+        .map(|((a, b), c)| (a, b, c))
+        .collect()
+}
+
+/// g90 of `model` at the scanned mass nearest to `m`.
+pub fn g90(rows: &[(String, f64, f64)], model: &str, m: f64) -> f64 {
+    rows.iter()
+        .filter(|r| r.0 == model)
+        .min_by(|a, b| {
+            (a.1.ln() - m.ln())
+                .abs()
+                .total_cmp(&(b.1.ln() - m.ln()).abs())
+        })
+        .unwrap()
+        .2
+}
