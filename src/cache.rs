@@ -338,8 +338,7 @@ pub fn evaluate(
     }
 
     let reads = s
-        .inputs
-        .values()
+        .input_files()
         .map(|p| (false, p))
         .chain(s.depends.iter().map(|p| (true, p)));
     for (is_dep, path) in reads {
@@ -376,7 +375,10 @@ pub fn evaluate(
                         &mut ev.reasons,
                         format!("upstream {} reran", p.stages[u].name),
                     ),
-                    None => ev.reasons.push(format!("input {path} changed")),
+                    None => ev.reasons.push(format!(
+                        "{} {path} changed",
+                        if is_dep { "depends" } else { "input" }
+                    )),
                 },
                 None if !is_dep => {} // a renamed input path: reported as "command line changed"
                 None => ev.reasons.push(format!("depends {path} added")),

@@ -34,16 +34,18 @@ pub fn selection(p: &Pipeline, only: &[String], from: Option<&str>) -> Result<BT
     }
     let mut set = BTreeSet::new();
     for name in only {
-        set.insert(
-            p.index_of(name)
+        set.extend(
+            p.indices_of(name)
                 .map_err(|e| bad_input(format!("--only: {e}")))?,
         );
     }
     if let Some(name) = from {
-        let i = p
-            .index_of(name)
-            .map_err(|e| bad_input(format!("--from: {e}")))?;
-        set.extend(p.downstream_of(i));
+        for i in p
+            .indices_of(name)
+            .map_err(|e| bad_input(format!("--from: {e}")))?
+        {
+            set.extend(p.downstream_of(i));
+        }
     }
     Ok(set)
 }

@@ -25,8 +25,7 @@ fn downstream(p: &Pipeline, i: usize) -> Vec<usize> {
 fn edge_files(p: &Pipeline, u: usize, d: usize) -> Vec<String> {
     let s = &p.stages[d];
     let mut files: Vec<String> = s
-        .inputs
-        .values()
+        .input_files()
         .chain(s.depends.iter())
         .filter(|f| p.producer_of(f) == Some(u))
         .map(|f| {
@@ -204,12 +203,29 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
     }
     o.push('\n');
 
+    let mut used = BTreeSet::new();
     for s in &p.stages {
-        let _ = writeln!(o, "rule {}:", ident(&s.name));
+        // A shard `stage[value]` is a rule `stage__value` of its own.
+        let base = match &s.shard {
+            Some(sh) => ident(&format!("{}__{}", sh.stage, sh.safe)),
+            None => ident(&s.name),
+        };
+        let mut rule = base.clone();
+        let mut k = 2;
+        while !used.insert(rule.clone()) {
+            rule = format!("{base}_{k}");
+            k += 1;
+        }
+        let _ = writeln!(o, "rule {rule}:");
         if !s.inputs.is_empty() || !s.depends.is_empty() {
             o.push_str("    input:\n");
             for (k, v) in &s.inputs {
-                let _ = writeln!(o, "        {}={},", ident(k), py_str(&braces(v)));
+                if let [one] = v.as_slice() {
+                    let _ = writeln!(o, "        {}={},", ident(k), py_str(&braces(one)));
+                } else {
+                    let list: Vec<String> = v.iter().map(|f| py_str(&braces(f))).collect();
+                    let _ = writeln!(o, "        {}=[{}],", ident(k), list.join(", "));
+                }
             }
             if !s.depends.is_empty() {
                 let list: Vec<String> = s.depends.iter().map(|d| py_str(&braces(d))).collect();

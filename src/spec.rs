@@ -14,6 +14,9 @@ use crate::error::bad_input;
 /// Flags every stage binary understands and the runner sets itself.
 const RESERVED_FLAGS: &[&str] = &["threads", "quiet", "help", "version"];
 
+/// `${sweep}`: the file-name-safe value of the shard, in a swept stage.
+const SWEEP_VAR: &str = "sweep";
+
 /// The pipeline file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +45,22 @@ pub struct RawStage {
     pub depends: Vec<String>,
     #[serde(default)]
     pub products: Vec<String>,
+    /// `{ param: [v1, v2, ...] }`: one shard of the stage per value.
+    #[serde(default)]
+    pub sweep: Option<BTreeMap<String, Value>>,
+}
+
+/// The shard of a swept stage this stage is.
+#[derive(Debug, Clone)]
+pub struct Shard {
+    /// Name of the stage as written in the pipeline (`chi2-scan`).
+    pub stage: String,
+    /// The swept param (flag name).
+    pub param: String,
+    /// The value passed to the stage.
+    pub value: String,
+    /// Its file-name-safe form (what `${sweep}` expands to).
+    pub safe: String,
 }
 
 /// An output flag of a stage and the files it declares.
@@ -61,8 +80,10 @@ pub struct Output {
 pub struct Stage {
     pub name: String,
     pub run: String,
-    /// flag -> path (normalised), sorted by flag.
-    pub inputs: BTreeMap<String, String>,
+    /// flag -> paths (normalised), sorted by flag. One path, or one per
+    /// shard for an input gathering a swept stage (`${sweep:STAGE}`),
+    /// passed joined with commas.
+    pub inputs: BTreeMap<String, Vec<String>>,
     /// flag -> rendered value (lists joined with commas), sorted by flag.
     pub params: BTreeMap<String, String>,
     /// Sorted by flag.
@@ -71,9 +92,16 @@ pub struct Stage {
     pub depends: Vec<String>,
     /// Indices of the stages this one reads outputs of.
     pub upstream: BTreeSet<usize>,
+    /// Set when the stage is one shard of a swept stage.
+    pub shard: Option<Shard>,
 }
 
 impl Stage {
+    /// Every input file (gathered inputs contribute one path per shard).
+    pub fn input_files(&self) -> impl Iterator<Item = &String> {
+        self.inputs.values().flatten()
+    }
+
     /// Every file this stage declares as output.
     pub fn output_files(&self) -> impl Iterator<Item = &String> {
         self.outputs.iter().flat_map(|o| o.files.iter())
@@ -85,7 +113,7 @@ impl Stage {
         let mut a = Vec::new();
         for (k, v) in &self.inputs {
             a.push(format!("--{k}"));
-            a.push(v.clone());
+            a.push(v.join(","));
         }
         for (k, v) in &self.params {
             a.push(format!("--{k}"));
@@ -113,17 +141,31 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn index_of(&self, name: &str) -> Result<usize> {
-        self.stages
-            .iter()
-            .position(|s| s.name == name)
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.stages.iter().map(|s| s.name.as_str()).collect();
-                bad_input(format!(
-                    "unknown stage `{name}` (stages: {})",
-                    known.join(", ")
-                ))
+    /// The stage called `name`, or every shard of the swept stage `name`.
+    pub fn indices_of(&self, name: &str) -> Result<Vec<usize>> {
+        let found: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| {
+                let s = &self.stages[i];
+                s.name == name || s.shard.as_ref().is_some_and(|sh| sh.stage == name)
             })
+            .collect();
+        if found.is_empty() {
+            let mut known: Vec<&str> = Vec::new();
+            for s in &self.stages {
+                let n = s
+                    .shard
+                    .as_ref()
+                    .map_or(s.name.as_str(), |sh| sh.stage.as_str());
+                if !known.contains(&n) {
+                    known.push(n);
+                }
+            }
+            return Err(bad_input(format!(
+                "unknown stage `{name}` (stages: {})",
+                known.join(", ")
+            )));
+        }
+        Ok(found)
     }
 
     /// Absolute location of a pipeline path.
@@ -225,6 +267,19 @@ fn expand(s: &str, vars: &BTreeMap<String, String>, what: &str) -> Result<String
             .find('}')
             .ok_or_else(|| bad_input(format!("{what}: unterminated `${{` in `{s}`")))?;
         let name = &after[..end];
+        if !vars.contains_key(name) {
+            if name == SWEEP_VAR {
+                return Err(bad_input(format!(
+                    "{what}: `${{sweep}}` is only defined in a stage with `sweep:`"
+                )));
+            }
+            if let Some(stage) = name.strip_prefix("sweep:") {
+                return Err(bad_input(format!(
+                    "{what}: `${{sweep:{stage}}}` (gather the shards of a swept stage) is only \
+                     allowed in inputs and depends"
+                )));
+            }
+        }
         let val = vars.get(name).ok_or_else(|| {
             let known: Vec<&str> = vars.keys().map(String::as_str).collect();
             bad_input(format!(
@@ -338,6 +393,248 @@ fn check_flag(flag: &str, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// File-name-safe form of a sweep value: ASCII letters, digits, `.`, `_`
+/// and `-` are kept, anything else becomes `_`.
+pub fn safe_form(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Swept stages: stage name -> (param, [(value, file-name-safe form)]).
+type Sweeps = BTreeMap<String, (String, Vec<(String, String)>)>;
+
+/// `sweep: { param: [v1, v2, ...] }` -> (param, [(value, safe form)]).
+fn parse_sweep(
+    sweep: &BTreeMap<String, Value>,
+    vars: &BTreeMap<String, String>,
+    what: &str,
+) -> Result<(String, Vec<(String, String)>)> {
+    let mut it = sweep.iter();
+    let (param, list) = match (it.next(), it.next()) {
+        (Some(one), None) => one,
+        (None, _) => {
+            return Err(bad_input(format!(
+                "{what}: needs one param and its values, e.g. `sweep: {{ k: [0.15, 0.162] }}`"
+            )));
+        }
+        (Some(_), Some(_)) => {
+            let keys: Vec<&str> = sweep.keys().map(String::as_str).collect();
+            return Err(bad_input(format!(
+                "{what}: only one param can be swept, found {} ({})",
+                keys.len(),
+                keys.join(", ")
+            )));
+        }
+    };
+    let what = format!("{what}.{param}");
+    check_flag(param, &what)?;
+    let Value::Sequence(items) = list else {
+        return Err(bad_input(format!(
+            "{what}: expected a list of values, e.g. `[a, b]`"
+        )));
+    };
+    if items.is_empty() {
+        return Err(bad_input(format!("{what}: empty list")));
+    }
+    let mut values: Vec<(String, String)> = Vec::with_capacity(items.len());
+    for (j, item) in items.iter().enumerate() {
+        let w = format!("{what}[{j}]");
+        let value = expand(&render_scalar(item, &w)?, vars, &w)?;
+        let safe = safe_form(&value);
+        if value.is_empty() || safe == "." || safe == ".." {
+            return Err(bad_input(format!(
+                "{w}: `{value}` cannot be used in a file name"
+            )));
+        }
+        if let Some((v, _)) = values.iter().find(|(v, s)| *v == value || *s == safe) {
+            let msg = if *v == value {
+                format!("{w}: `{value}` is listed twice")
+            } else {
+                format!("{w}: `{value}` and `{v}` have the same file-name form `{safe}`")
+            };
+            return Err(bad_input(msg));
+        }
+        values.push((value, safe));
+    }
+    Ok((param.clone(), values))
+}
+
+/// Expand a path that may gather the shards of a swept stage with
+/// `${sweep:STAGE}`: one path per shard value (in sweep order), else one.
+fn expand_paths(
+    s: &str,
+    vars: &BTreeMap<String, String>,
+    sweeps: &Sweeps,
+    this: &str,
+    what: &str,
+) -> Result<Vec<String>> {
+    let mut names = BTreeSet::new();
+    let mut rest = s;
+    while let Some(pos) = rest.find("${sweep:") {
+        let after = &rest[pos + "${sweep:".len()..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| bad_input(format!("{what}: unterminated `${{` in `{s}`")))?;
+        names.insert(&after[..end]);
+        rest = &after[end + 1..];
+    }
+    let mut names = names.into_iter();
+    let (name, None) = (names.next(), names.next()) else {
+        return Err(bad_input(format!(
+            "{what}: `{s}` gathers more than one swept stage; use one `${{sweep:STAGE}}` per input"
+        )));
+    };
+    let Some(name) = name else {
+        let p = expand(s, vars, what)?;
+        if p.trim().is_empty() {
+            return Err(bad_input(format!("{what}: empty path")));
+        }
+        return Ok(vec![normalize(&p)]);
+    };
+    if name == this {
+        return Err(bad_input(format!(
+            "{what}: a stage cannot gather its own shards (`${{sweep:{name}}}`)"
+        )));
+    }
+    let Some((_, values)) = sweeps.get(name) else {
+        let known: Vec<&str> = sweeps.keys().map(String::as_str).collect();
+        return Err(bad_input(format!(
+            "{what}: `${{sweep:{name}}}`: `{name}` is not a swept stage (swept stages: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        )));
+    };
+    let token = format!("${{sweep:{name}}}");
+    let mut out = Vec::with_capacity(values.len());
+    for (_, safe) in values {
+        let p = normalize(&expand(&s.replace(&token, safe), vars, what)?);
+        if p.contains(',') {
+            return Err(bad_input(format!(
+                "{what}: gathered path `{p}` contains `,` (the paths are passed comma-separated)"
+            )));
+        }
+        out.push(p);
+    }
+    Ok(out)
+}
+
+/// One stage (or one shard of a swept stage) after expansion.
+fn build_stage(
+    rs: &RawStage,
+    shard: Option<Shard>,
+    vars: &BTreeMap<String, String>,
+    sets: &[&Override],
+    sweeps: &Sweeps,
+    sw: &str,
+) -> Result<Stage> {
+    let run = expand(rs.run.trim(), vars, &format!("{sw}: run"))?;
+    if run.is_empty() {
+        return Err(bad_input(format!("{sw}: run: empty")));
+    }
+    if rs.outputs.is_empty() {
+        return Err(bad_input(format!(
+            "{sw}: outputs: a stage must declare at least one output"
+        )));
+    }
+    let mut flags = BTreeSet::new();
+    let mut inputs = BTreeMap::new();
+    for (k, v) in &rs.inputs {
+        let what = format!("{sw}: inputs.{k}");
+        check_flag(k, &what)?;
+        flags.insert(k.clone());
+        inputs.insert(k.clone(), expand_paths(v, vars, sweeps, &rs.name, &what)?);
+    }
+    let mut params = BTreeMap::new();
+    for (k, v) in &rs.params {
+        let what = format!("{sw}: params.{k}");
+        check_flag(k, &what)?;
+        if !flags.insert(k.clone()) {
+            return Err(bad_input(format!("{what}: flag `--{k}` is also an input")));
+        }
+        let val = expand(&render_param(v, &what)?, vars, &what)?;
+        params.insert(k.clone(), val);
+    }
+    for o in sets {
+        params.insert(o.param.clone(), o.value.clone());
+    }
+    if let Some(sh) = &shard {
+        flags.insert(sh.param.clone());
+        params.insert(sh.param.clone(), sh.value.clone());
+    }
+    let mut products = Vec::new();
+    for (j, p) in rs.products.iter().enumerate() {
+        let what = format!("{sw}: products[{j}]");
+        let p = normalize(&expand(p, vars, &what)?);
+        if p.starts_with('/') || p.starts_with("..") || p == "." {
+            return Err(bad_input(format!(
+                "{what}: `{p}` must be a file name inside the output directory"
+            )));
+        }
+        products.push(p);
+    }
+    if !products.is_empty() && rs.outputs.len() != 1 {
+        return Err(bad_input(format!(
+            "{sw}: products: need exactly one (directory) output, found {}",
+            rs.outputs.len()
+        )));
+    }
+    let mut outputs = Vec::new();
+    for (k, v) in &rs.outputs {
+        let what = format!("{sw}: outputs.{k}");
+        check_flag(k, &what)?;
+        if !flags.insert(k.clone()) {
+            return Err(bad_input(format!(
+                "{what}: flag `--{k}` is also an input or param"
+            )));
+        }
+        let p = expand(v, vars, &what)?;
+        if p.trim().is_empty() {
+            return Err(bad_input(format!("{what}: empty path")));
+        }
+        let path = normalize(&p);
+        let files = if products.is_empty() {
+            vec![path.clone()]
+        } else {
+            products.iter().map(|f| format!("{path}/{f}")).collect()
+        };
+        outputs.push(Output {
+            flag: k.clone(),
+            path,
+            files,
+        });
+    }
+    let mut depends = Vec::new();
+    for (j, d) in rs.depends.iter().enumerate() {
+        let what = format!("{sw}: depends[{j}]");
+        depends.extend(expand_paths(d, vars, sweeps, &rs.name, &what)?);
+    }
+    let name = match &shard {
+        Some(sh) => format!("{}[{}]", rs.name, sh.safe),
+        None => rs.name.clone(),
+    };
+    Ok(Stage {
+        name,
+        run,
+        inputs,
+        params,
+        outputs,
+        depends,
+        upstream: BTreeSet::new(),
+        shard,
+    })
+}
+
 fn resolve(
     raw: RawPipeline,
     root: &Path,
@@ -353,7 +650,21 @@ fn resolve(
     if raw.stages.is_empty() {
         return Err(bad_input("stages: the pipeline has no stages"));
     }
+    if raw.vars.contains_key(SWEEP_VAR) {
+        return Err(bad_input(
+            "vars.sweep: `sweep` is reserved (`${sweep}` is the value of a swept stage's shard)",
+        ));
+    }
     let vars = resolve_vars(&raw.vars)?;
+
+    // Sweeps: stage name -> (param, [(value, safe form)]).
+    let mut sweeps: Sweeps = BTreeMap::new();
+    for rs in &raw.stages {
+        if let Some(sw) = &rs.sweep {
+            let what = format!("stage `{}`: sweep", rs.name);
+            sweeps.insert(rs.name.clone(), parse_sweep(sw, &vars, &what)?);
+        }
+    }
 
     // Overrides: unknown stages / params are errors.
     let mut by_stage: HashMap<&str, Vec<&Override>> = HashMap::new();
@@ -368,6 +679,14 @@ fn resolve(
                 known.join(", ")
             )));
         };
+        if let Some((param, _)) = sweeps.get(&st.name)
+            && *param == o.param
+        {
+            return Err(bad_input(format!(
+                "--set {}.{}: `{}` is swept (sweep: in the pipeline); edit its values there",
+                o.stage, o.param, o.param
+            )));
+        }
         if !st.params.contains_key(&o.param) {
             let known: Vec<&str> = st.params.keys().map(String::as_str).collect();
             return Err(bad_input(format!(
@@ -403,99 +722,49 @@ fn resolve(
             )));
         }
         let sw = format!("stage `{}`", rs.name);
-        let run = expand(rs.run.trim(), &vars, &format!("{sw}: run"))?;
-        if run.is_empty() {
-            return Err(bad_input(format!("{sw}: run: empty")));
-        }
-        if rs.outputs.is_empty() {
-            return Err(bad_input(format!(
-                "{sw}: outputs: a stage must declare at least one output"
-            )));
-        }
-        let mut flags = BTreeSet::new();
-        let mut inputs = BTreeMap::new();
-        for (k, v) in &rs.inputs {
-            let what = format!("{sw}: inputs.{k}");
-            check_flag(k, &what)?;
-            flags.insert(k.clone());
-            let p = expand(v, &vars, &what)?;
-            if p.trim().is_empty() {
-                return Err(bad_input(format!("{what}: empty path")));
+        let sets = by_stage
+            .get(rs.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        match sweeps.get(&rs.name) {
+            None => stages.push(build_stage(rs, None, &vars, sets, &sweeps, &sw)?),
+            Some((param, values)) => {
+                if let Some(k) = rs
+                    .inputs
+                    .keys()
+                    .chain(rs.outputs.keys())
+                    .find(|k| *k == param)
+                {
+                    return Err(bad_input(format!(
+                        "{sw}: sweep.{param}: flag `--{k}` is also an input or output"
+                    )));
+                }
+                if rs.params.contains_key(param) {
+                    return Err(bad_input(format!(
+                        "{sw}: sweep.{param}: `{param}` is also in params; remove it there"
+                    )));
+                }
+                for (k, v) in &rs.outputs {
+                    if !v.contains("${sweep}") {
+                        return Err(bad_input(format!(
+                            "{sw}: outputs.{k}: must contain `${{sweep}}` (the stage is swept \
+                             over `{param}`, one output per value)"
+                        )));
+                    }
+                }
+                for (value, safe) in values {
+                    let shard = Shard {
+                        stage: rs.name.clone(),
+                        param: param.clone(),
+                        value: value.clone(),
+                        safe: safe.clone(),
+                    };
+                    let mut v = vars.clone();
+                    v.insert(SWEEP_VAR.to_string(), safe.clone());
+                    stages.push(build_stage(rs, Some(shard), &v, sets, &sweeps, &sw)?);
+                }
             }
-            inputs.insert(k.clone(), normalize(&p));
         }
-        let mut params = BTreeMap::new();
-        for (k, v) in &rs.params {
-            let what = format!("{sw}: params.{k}");
-            check_flag(k, &what)?;
-            if !flags.insert(k.clone()) {
-                return Err(bad_input(format!("{what}: flag `--{k}` is also an input")));
-            }
-            let val = expand(&render_param(v, &what)?, &vars, &what)?;
-            params.insert(k.clone(), val);
-        }
-        for o in by_stage.get(rs.name.as_str()).into_iter().flatten() {
-            params.insert(o.param.clone(), o.value.clone());
-        }
-        let mut products = Vec::new();
-        for (j, p) in rs.products.iter().enumerate() {
-            let what = format!("{sw}: products[{j}]");
-            let p = normalize(&expand(p, &vars, &what)?);
-            if p.starts_with('/') || p.starts_with("..") || p == "." {
-                return Err(bad_input(format!(
-                    "{what}: `{p}` must be a file name inside the output directory"
-                )));
-            }
-            products.push(p);
-        }
-        if !products.is_empty() && rs.outputs.len() != 1 {
-            return Err(bad_input(format!(
-                "{sw}: products: need exactly one (directory) output, found {}",
-                rs.outputs.len()
-            )));
-        }
-        let mut outputs = Vec::new();
-        for (k, v) in &rs.outputs {
-            let what = format!("{sw}: outputs.{k}");
-            check_flag(k, &what)?;
-            if !flags.insert(k.clone()) {
-                return Err(bad_input(format!(
-                    "{what}: flag `--{k}` is also an input or param"
-                )));
-            }
-            let p = expand(v, &vars, &what)?;
-            if p.trim().is_empty() {
-                return Err(bad_input(format!("{what}: empty path")));
-            }
-            let path = normalize(&p);
-            let files = if products.is_empty() {
-                vec![path.clone()]
-            } else {
-                products.iter().map(|f| format!("{path}/{f}")).collect()
-            };
-            outputs.push(Output {
-                flag: k.clone(),
-                path,
-                files,
-            });
-        }
-        let mut depends = Vec::new();
-        for (j, d) in rs.depends.iter().enumerate() {
-            let what = format!("{sw}: depends[{j}]");
-            let p = expand(d, &vars, &what)?;
-            depends.push(normalize(&p));
-        }
-        stages.push(Stage {
-            name: rs.name.clone(),
-            run,
-            inputs,
-            params,
-            outputs,
-            depends,
-            upstream: BTreeSet::new(),
-        });
     }
-
     // Producers: two stages (or two flags) writing one file is an error.
     let mut producers: HashMap<String, (usize, String)> = HashMap::new();
     for (i, s) in stages.iter().enumerate() {
@@ -555,7 +824,7 @@ fn resolve(
         let reads = s
             .inputs
             .iter()
-            .map(|(k, p)| (format!("inputs.{k}"), p))
+            .flat_map(|(k, ps)| ps.iter().map(move |p| (format!("inputs.{k}"), p)))
             .chain(
                 s.depends
                     .iter()
@@ -662,14 +931,36 @@ mod tests {
     }
 
     #[test]
+    fn safe_forms() {
+        assert_eq!(safe_form("B-3Lmu"), "B-3Lmu");
+        assert_eq!(safe_form("1.5e-5"), "1.5e-5");
+        assert_eq!(safe_form("a b/c,d"), "a_b_c_d");
+    }
+
+    #[test]
+    fn parses_sweep_pipeline() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let p = load(&root.join("pipelines/sweep-models.yaml"), root, &[], false).unwrap();
+        let shards = p.indices_of("chi2-scan").unwrap();
+        assert_eq!(shards.len(), 4);
+        let s = &p.stages[shards[1]];
+        assert_eq!(s.name, "chi2-scan[B-3Le]");
+        assert_eq!(s.params["model-names"], "B-3Le");
+        assert_eq!(
+            s.outputs[1].path,
+            "outputs/sweep-models/limits-B-3Le.parquet"
+        );
+    }
+
+    #[test]
     fn parses_paper_pipeline() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let p = load(&root.join("pipelines/paper.yaml"), root, &[], false).unwrap();
         assert_eq!(p.stages.len(), 7);
-        let qs = &p.stages[p.index_of("quench-smear").unwrap()];
+        let qs = &p.stages[p.indices_of("quench-smear").unwrap()[0]];
         assert_eq!(qs.params["benchmark-masses-mev"], "1.0,5.0");
         assert_eq!(qs.params["benchmark-models"], "B-L,B-3Le,B-3Lmu,B-3Ltau");
-        let plot = &p.stages[p.index_of("plot").unwrap()];
+        let plot = &p.stages[p.indices_of("plot").unwrap()[0]];
         assert_eq!(plot.outputs[0].files.len(), 12);
         // Topological: every upstream comes first.
         for (i, s) in p.stages.iter().enumerate() {

@@ -90,7 +90,7 @@ fn input_change_reruns_downstream_and_touch_reruns_nothing() {
     fx.write("data/extra.txt", "extra2\n");
     let dry = fx.cevns(&["run", "pipeline.yaml", "-n"]);
     assert!(
-        text(&dry).contains("input data/extra.txt changed"),
+        text(&dry).contains("depends data/extra.txt changed"),
         "{}",
         text(&dry)
     );

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A fake stage: `--key value` pairs; every `--out*` flag is an output, the
-/// others are hashed into the output content (file inputs by content).
+/// others are hashed into the output content (file inputs by content, also
+/// each file of a comma-separated list).
 /// `FAIL_STAGE=<name>` makes it fail (exit 1, removing its outputs);
 /// `KILL_STAGE=<name>` makes it kill itself with SIGKILL after writing a
 /// partial output. Every invocation appends `<name>` to `runs.log`.
@@ -23,7 +24,15 @@ while [ $# -gt 0 ]; do
     --out*) outs="$outs $2"; shift 2 ;;
     --*)
       content="$content|$1=$2"
-      if [ -f "$2" ]; then content="$content:$(cat "$2")"; fi
+      if [ -f "$2" ]; then content="$content:$(cat "$2")"
+      else
+        # A comma-separated list of files (a gathered input): each by content.
+        case "$2" in *,*)
+          for f in $(echo "$2" | tr ',' ' '); do
+            if [ -f "$f" ]; then content="$content:$(cat "$f")"; fi
+          done ;;
+        esac
+      fi
       shift 2 ;;
     *) echo "$name: unexpected argument $1" >&2; exit 2 ;;
   esac
@@ -186,6 +195,21 @@ impl Fx {
         let _ = std::fs::remove_file(&p);
         s.lines().map(str::to_string).collect()
     }
+}
+
+/// Stages that ran (not cached) according to the runner's progress lines
+/// `[k/n] NAME ... done X s[ (cached)]`, sorted.
+pub fn ran(o: &Output) -> Vec<String> {
+    let err = String::from_utf8_lossy(&o.stderr);
+    let mut v: Vec<String> = err
+        .lines()
+        .filter(|l| l.starts_with('[') && !l.ends_with("(cached)"))
+        .filter_map(|l| l.split_once("] "))
+        .filter_map(|(_, rest)| rest.split_once(" ... done "))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    v.sort();
+    v
 }
 
 /// stdout + stderr.

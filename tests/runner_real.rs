@@ -1,0 +1,330 @@
+//! The runner with the REAL stage binaries on the paper pipeline: warm runs,
+//! `--set`, data edits, touched files and a half-written output.
+//!
+//! Each test builds a scratch root (a copy of `data/` and `pipelines/`) and
+//! runs `cevns run pipelines/paper.yaml` there. The stage binaries are found
+//! next to the `cevns` under test (target/debug), which `make test` builds
+//! first with `cargo build --workspace --bins`. To keep the file fast every
+//! run passes `--set chi2-scan.m-points=21` (the 4 x 201 scan dominates a
+//! debug-build run); it is part of the cache key and the same in every run.
+//!
+//! Which stages ran is read from the runner's own progress lines on stderr
+//! (`[3/7] rate-convolve ... done 0.09 s (cached)`), which are printed for
+//! every selected stage whenever stderr is not a terminal.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const STAGES: [&str; 7] = [
+    "flux-prep",
+    "xsec-tables",
+    "rate-convolve",
+    "quench-smear",
+    "chi2-scan",
+    "plot",
+    "report",
+];
+
+/// Passed to every run: a coarser mass grid (see the top of the file).
+const FAST: [&str; 2] = ["--set", "chi2-scan.m-points=21"];
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A scratch repo root with the pipeline's data, after one complete run.
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_cevns")).parent().unwrap();
+        for s in STAGES {
+            assert!(
+                bin_dir.join(s).is_file(),
+                "stage binary `{s}` missing in {}: run `cargo build --workspace --bins` first \
+                 (`make test` does)",
+                bin_dir.display()
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("data"), &dir.path().join("data"));
+        copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
+        let sc = Self { dir };
+        let ran = sc.run(&[]);
+        assert_eq!(ran, STAGES.to_vec(), "first run must run every stage");
+        sc
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn cevns(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cevns"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// `cevns run pipelines/paper.yaml ARGS`; asserts success and returns
+    /// the stages that ran (not cached), in the order they finished.
+    fn run(&self, args: &[&str]) -> Vec<&'static str> {
+        let mut all = vec!["run", "pipelines/paper.yaml"];
+        all.extend_from_slice(&FAST);
+        all.extend_from_slice(args);
+        let out = self.cevns(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "cevns {all:?} failed:\n{err}");
+        let (ran, cached) = progress(&err);
+        assert_eq!(
+            ran.len() + cached.len(),
+            STAGES.len(),
+            "one progress line per stage expected:\n{err}"
+        );
+        ran
+    }
+
+    /// `cevns run --dry-run ARGS`: stdout.
+    fn dry_run(&self, args: &[&str]) -> String {
+        let mut all = vec!["run", "pipelines/paper.yaml", "--dry-run"];
+        all.extend_from_slice(&FAST);
+        all.extend_from_slice(args);
+        let out = self.cevns(&all);
+        let t = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{t}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn replace_in(&self, rel: &str, from: &str, to: &str) {
+        let p = self.path(rel);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from), "`{from}` not in {rel}");
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+
+    /// Set the mtime of `rel` one minute into the future; content unchanged.
+    fn touch(&self, rel: &str) {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(self.path(rel))
+            .unwrap();
+        f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(60))
+            .unwrap();
+    }
+}
+
+/// Parse the runner's progress lines `[k/n] NAME ... done X s[ (cached)]`:
+/// (stages that ran, stages that were cached), in finishing order.
+fn progress(stderr: &str) -> (Vec<&'static str>, Vec<&'static str>) {
+    let (mut ran, mut cached) = (Vec::new(), Vec::new());
+    for line in stderr.lines() {
+        let Some(rest) = line.strip_prefix('[') else {
+            continue;
+        };
+        let Some((counter, rest)) = rest.split_once("] ") else {
+            continue;
+        };
+        if !counter.contains('/') || !counter.chars().all(|c| c.is_ascii_digit() || c == '/') {
+            continue;
+        }
+        let Some((name, tail)) = rest.split_once(" ... done ") else {
+            continue;
+        };
+        let Some(stage) = STAGES.iter().find(|s| **s == name) else {
+            panic!("unknown stage `{name}` in progress line `{line}`");
+        };
+        if tail.ends_with("(cached)") {
+            cached.push(*stage);
+        } else {
+            ran.push(*stage);
+        }
+    }
+    (ran, cached)
+}
+
+/// The `would run` stages of a dry-run, with their reasons.
+fn would_run(dry: &str) -> Vec<(String, String)> {
+    dry.lines()
+        .filter_map(|l| l.strip_prefix("would run "))
+        .filter_map(|l| l.split_once(": "))
+        .map(|(s, why)| (s.to_string(), why.to_string()))
+        .collect()
+}
+
+fn names(w: &[(String, String)]) -> Vec<&str> {
+    w.iter().map(|(s, _)| s.as_str()).collect()
+}
+
+#[test]
+fn warm_run_set_param_and_touch() {
+    let sc = Scratch::new();
+
+    // Warm: nothing reruns, and a dry-run agrees.
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+    let dry = sc.dry_run(&[]);
+    assert!(dry.contains("0 of 7 selected stage(s) would run"), "{dry}");
+
+    // Touch inputs, depends and outputs (new mtime, same bytes): nothing reruns.
+    for f in [
+        "data/solar/bs05-op.yaml",
+        "data/solar/spectra/hep_shape.csv",
+        "data/detectors/cdex10.yaml",
+        "data/cdex10/surrogate.csv",
+        "outputs/paper/rates.parquet",
+        "outputs/paper/response.parquet",
+        "outputs/paper/figures/fig3.png",
+    ] {
+        sc.touch(f);
+    }
+    assert_eq!(sc.run(&[]), Vec::<&str>::new(), "touching reran something");
+
+    // --set quench-smear.k: the dry-run says why, the run reruns exactly
+    // quench-smear and everything downstream of it.
+    let set = ["--set", "quench-smear.k=0.15"];
+    let w = would_run(&sc.dry_run(&set));
+    assert_eq!(
+        names(&w),
+        ["quench-smear", "chi2-scan", "plot", "report"],
+        "{w:?}"
+    );
+    assert!(w[0].1.contains("param k changed detector -> 0.15"), "{w:?}");
+    assert!(
+        w[1].1.contains("upstream quench-smear would rerun"),
+        "{w:?}"
+    );
+    assert_eq!(
+        sc.run(&set),
+        ["quench-smear", "chi2-scan", "plot", "report"]
+    );
+    // The same override again is cached; back to the YAML value reruns them.
+    assert_eq!(sc.run(&set), Vec::<&str>::new());
+    assert_eq!(sc.run(&[]), ["quench-smear", "chi2-scan", "plot", "report"]);
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+}
+
+#[test]
+fn flux_change_reruns_downstream_of_flux_prep() {
+    let sc = Scratch::new();
+    let fluxes = std::fs::read(sc.path("outputs/paper/fluxes.parquet")).unwrap();
+
+    // A comment in a spectrum table: flux-prep reruns (its depends changed)
+    // but writes the same bytes, so nothing downstream reruns (early cutoff).
+    let hep = sc.path("data/solar/spectra/hep_shape.csv");
+    let mut text = std::fs::read_to_string(&hep).unwrap();
+    text.push_str("# x\n");
+    std::fs::write(&hep, text).unwrap();
+    let w = would_run(&sc.dry_run(&[]));
+    assert_eq!(
+        names(&w),
+        [
+            "flux-prep",
+            "rate-convolve",
+            "quench-smear",
+            "chi2-scan",
+            "plot",
+            "report"
+        ],
+        "{w:?}"
+    );
+    assert!(
+        w[0].1
+            .contains("depends data/solar/spectra/hep_shape.csv changed"),
+        "{w:?}"
+    );
+    let ran = sc.run(&[]);
+    if ran != ["flux-prep"] {
+        // Only acceptable if flux-prep's output bytes really changed.
+        assert_ne!(
+            std::fs::read(sc.path("outputs/paper/fluxes.parquet")).unwrap(),
+            fluxes,
+            "fluxes.parquet unchanged but downstream reran: {ran:?}"
+        );
+    }
+
+    // A number: the BS05 8B flux. Everything downstream of flux-prep reruns,
+    // xsec-tables (independent of the fluxes) does not.
+    sc.replace_in("data/solar/bs05-op.yaml", "5.691e6", "5.7e6");
+    let w = would_run(&sc.dry_run(&[]));
+    assert!(
+        w[0].1.contains("input data/solar/bs05-op.yaml changed"),
+        "{w:?}"
+    );
+    let ran = sc.run(&[]);
+    assert_eq!(
+        ran,
+        [
+            "flux-prep",
+            "rate-convolve",
+            "quench-smear",
+            "chi2-scan",
+            "plot",
+            "report"
+        ]
+    );
+    assert_ne!(
+        std::fs::read(sc.path("outputs/paper/fluxes.parquet")).unwrap(),
+        fluxes
+    );
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+}
+
+#[test]
+fn half_written_or_deleted_output_is_redone() {
+    let sc = Scratch::new();
+    let response = sc.path("outputs/paper/response.parquet");
+    let good = std::fs::read(&response).unwrap();
+
+    // What a stage killed mid-write leaves behind: a truncated file.
+    std::fs::write(&response, &good[..good.len() / 2]).unwrap();
+    let w = would_run(&sc.dry_run(&[]));
+    assert_eq!(w[0].0, "quench-smear", "{w:?}");
+    assert!(
+        w[0].1
+            .contains("output outputs/paper/response.parquet modified since it was written"),
+        "{w:?}"
+    );
+    // quench-smear is deterministic: it rewrites the same bytes, so its
+    // downstream stages (which recorded those bytes) stay cached.
+    assert_eq!(sc.run(&[]), ["quench-smear"]);
+    assert_eq!(std::fs::read(&response).unwrap(), good);
+
+    // A deleted output: the same.
+    std::fs::remove_file(sc.path("outputs/paper/limits.csv")).unwrap();
+    let w = would_run(&sc.dry_run(&[]));
+    assert!(
+        w[0].1.contains("output outputs/paper/limits.csv missing"),
+        "{w:?}"
+    );
+    assert_eq!(sc.run(&[]), ["chi2-scan"]);
+
+    // A stage whose lock record is gone (killed before it was written) is
+    // redone too.
+    let lock = sc.path(".cevns/lock-paper.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&lock).unwrap()).unwrap();
+    json["stages"].as_object_mut().unwrap().remove("plot");
+    std::fs::write(&lock, serde_json::to_vec(&json).unwrap()).unwrap();
+    assert_eq!(sc.run(&[]), ["plot"]);
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+}
