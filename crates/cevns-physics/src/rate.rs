@@ -211,6 +211,9 @@ pub struct Response {
     pub w: Vec<f64>,
     /// Number of recoil points per row.
     pub n_t: usize,
+    /// Columns outside this range are zero in every row (recoils that
+    /// cannot reach any bin); products skip them.
+    active: std::ops::Range<usize>,
 }
 
 impl Response {
@@ -239,11 +242,7 @@ impl Response {
                 w[i * n_t + j] = wt * efficiency.bin_probability(res, e, lo, hi) / width;
             }
         }
-        Ok(Self {
-            bins: bins.clone(),
-            w,
-            n_t,
-        })
+        Self::from_parts(bins.clone(), w, n_t)
     }
 
     /// From a stored matrix.
@@ -254,14 +253,37 @@ impl Response {
                 reason: format!("{} entries for {} bins × {n_t} points", w.len(), bins.len()),
             });
         }
-        Ok(Self { bins, w, n_t })
+        let nonzero = |j: usize| (0..bins.len()).any(|i| w[i * n_t + j] != 0.0);
+        let first = (0..n_t).find(|&j| nonzero(j)).unwrap_or(n_t);
+        let last = (0..n_t)
+            .rev()
+            .find(|&j| nonzero(j))
+            .map_or(first, |j| j + 1);
+        Ok(Self {
+            bins,
+            w,
+            n_t,
+            active: first..last,
+        })
+    }
+
+    /// The recoil-grid columns that can contribute to some bin.
+    pub fn active(&self) -> std::ops::Range<usize> {
+        self.active.clone()
     }
 
     /// Apply to a rate sampled on the recoil grid: binned rates.
     pub fn apply(&self, rate: &[f64]) -> Vec<f64> {
+        let r = self.active.clone();
         self.w
             .chunks(self.n_t)
-            .map(|row| row.iter().zip(rate).map(|(a, b)| a * b).sum())
+            .map(|row| {
+                row[r.clone()]
+                    .iter()
+                    .zip(&rate[r.clone()])
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
             .collect()
     }
 }
@@ -449,9 +471,16 @@ pub fn binned_zprime(
     let mut v1 = vec![0.0; n];
     let mut v2 = vec![0.0; n];
     let m2 = m_mev * m_mev;
+    let active = response.active();
     for k in kernels {
         let two_m = 2.0 * k.mass_mev;
-        for (j, &t) in grid.points().iter().enumerate() {
+        for (j, &t) in grid
+            .points()
+            .iter()
+            .enumerate()
+            .take(active.end)
+            .skip(active.start)
+        {
             let inv_d = 1.0 / (m2 + two_m * kev_to_mev(t));
             v1[j] += k.a1[j] * inv_d;
             v2[j] += k.a2[j] * inv_d * inv_d;
@@ -518,8 +547,10 @@ impl BinnedModel {
     ) -> crate::stats::Polynomial {
         let nb = response.bins.len();
         let (mut r1, mut r2) = (Vec::new(), Vec::new());
-        for k in &self.kernels {
-            if k.is_empty() {
+        for (k, r0) in self.kernels.iter().zip(&self.r0) {
+            // A source with no SM rate in any bin has no Z' rate there either
+            // (both are the same recoils times (1 + x)²).
+            if k.is_empty() || r0.iter().all(|v| *v == 0.0) {
                 r1.push(vec![0.0; nb]);
                 r2.push(vec![0.0; nb]);
             } else {
