@@ -39,6 +39,27 @@ fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
     out
 }
 
+/// Every group of rows of a table must sample the same recoil grid: set it
+/// from the first group, compare the others with it.
+fn same_grid(path: &Path, grid: &mut Option<RecoilGrid>, t_kev: &[f64]) -> Result<()> {
+    let g = RecoilGrid::from_points(t_kev.to_vec()).map_err(|err| IoError::Physics {
+        path: path.to_path_buf(),
+        err,
+    })?;
+    match grid {
+        Some(g0) if g0.points() != g.points() => Err(bad(
+            path,
+            "column `t_nr_kev`",
+            "row groups use different recoil grids",
+        )),
+        Some(_) => Ok(()),
+        None => {
+            *grid = Some(g);
+            Ok(())
+        }
+    }
+}
+
 // ---------------------------------------------------------------- fluxes
 
 /// One source and flavour of the flux at Earth.
@@ -264,21 +285,7 @@ pub fn read_xsec(path: &Path) -> Result<(RecoilGrid, Vec<XsecIsotope>)> {
     let mut grid: Option<RecoilGrid> = None;
     let mut out = Vec::new();
     for (_, s, e) in runs(&a) {
-        let g = RecoilGrid::from_points(tk[s..e].to_vec()).map_err(|err| IoError::Physics {
-            path: path.to_path_buf(),
-            err,
-        })?;
-        match &grid {
-            Some(g0) if g0.points() != g.points() => {
-                return Err(bad(
-                    path,
-                    "column `t_nr_kev`",
-                    "isotopes use different recoil grids",
-                ));
-            }
-            Some(_) => {}
-            None => grid = Some(g),
-        }
+        same_grid(path, &mut grid, &tk[s..e])?;
         if m[s] <= 0.0 || npk[s] < 0.0 {
             return Err(bad(
                 path,
@@ -379,21 +386,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
     for ((source, flavour, _), b, e) in runs(&keys) {
-        let g = RecoilGrid::from_points(tk[b..e].to_vec()).map_err(|err| IoError::Physics {
-            path: path.to_path_buf(),
-            err,
-        })?;
-        match &grid {
-            Some(g0) if g0.points() != g.points() => {
-                return Err(bad(
-                    path,
-                    "column `t_nr_kev`",
-                    "parts use different recoil grids",
-                ));
-            }
-            Some(_) => {}
-            None => grid = Some(g),
-        }
+        same_grid(path, &mut grid, &tk[b..e])?;
         let flavour = Flavour::parse(&flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
         let part = RatePart {
