@@ -23,7 +23,7 @@ pub const FIG4_MODELS: [&str; 3] = ["B-3Le", "B-3Lmu", "B-3Ltau"];
 
 const BLACK: RGBColor = RGBColor(0, 0, 0);
 /// Colour-blind-safe palette (Okabe–Ito plus extras).
-const PALETTE: [RGBColor; 9] = [
+pub const PALETTE: [RGBColor; 9] = [
     RGBColor(0, 114, 178),
     RGBColor(230, 159, 0),
     RGBColor(0, 158, 115),
@@ -176,9 +176,16 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
 /// Frame of a limit plot: the default ranges widened (by whole decades) to
 /// the scanned masses and the limit values.
 fn limit_frame(limit: &ModelLimit) -> Frame {
+    limit_frame_for(limit.points.iter().copied())
+}
+
+/// Log–log frame of a limit plot for points (m_Z' in MeV, g or `None` where
+/// there is no limit): [`LIMIT_MASS_RANGE_MEV`] × [`LIMIT_G_RANGE`] widened
+/// by whole decades to every mass and limit value (g kept in [10⁻¹², 1]).
+pub fn limit_frame_for(points: impl IntoIterator<Item = (f64, Option<f64>)>) -> Frame {
     let (mut x0, mut x1) = LIMIT_MASS_RANGE_MEV;
     let (mut y0, mut y1) = LIMIT_G_RANGE;
-    for &(m, g) in &limit.points {
+    for (m, g) in points {
         x0 = x0.min(decade_floor(m));
         x1 = x1.max(decade_ceil(m));
         if let Some(g) = g {
@@ -223,8 +230,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
         width: 3,
         dashed: false,
         label: Some(format!(
-            "this work: 90% CL, CDEX-10 surrogate ({})",
-            limit.label
+            "this work: 90% CL, {} ({})",
+            limit.data, limit.label
         )),
     };
     (line, shades)
@@ -232,8 +239,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
 
 fn limit_title(limit: &ModelLimit) -> String {
     format!(
-        "U(1)′ {}: 90% CL (2 d.o.f.) exclusion (CDEX-10 surrogate data)",
-        limit.label
+        "U(1)′ {}: 90% CL (2 d.o.f.) exclusion ({})",
+        limit.label, limit.data
     )
 }
 

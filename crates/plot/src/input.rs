@@ -5,11 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use serde::Deserialize;
+use anyhow::Result;
 
 use cevns_io::TableReader;
-use cevns_io::data::{LimitCurve, load_lmt, load_yaml};
 use cevns_io::stage::bad_input;
 
 /// Relative tolerance for treating two Z' masses as the same benchmark.
@@ -156,6 +154,10 @@ pub struct ModelLimit {
     /// (m_Z' in MeV, upper limit g90 or `None` where the scan found no
     /// limit), sorted by mass.
     pub points: Vec<(f64, Option<f64>)>,
+    /// What the limit was computed from, for titles: "CDEX-10 surrogate
+    /// data", "Asimov projection" or "user data" (from chi2-scan's
+    /// `data_kind` metadata).
+    pub data: String,
 }
 
 /// The limits of `limits.parquet` (stage `chi2-scan`).
@@ -172,6 +174,18 @@ impl Limits {
     pub fn read(path: &Path) -> Result<Self> {
         let t = TableReader::open(path)?;
         t.expect_stage("chi2-scan")?;
+        let kind = t.meta_json("cevns.extra")?["data_kind"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let data = if kind.starts_with("surrogate") {
+            "CDEX-10 surrogate data"
+        } else if kind.starts_with("Asimov") {
+            "Asimov projection"
+        } else {
+            "user data"
+        }
+        .to_string();
         let model = t.str("model")?;
         let label = t.str("label")?;
         let m = t.f64("m_zp_mev")?;
@@ -204,6 +218,7 @@ impl Limits {
                     model: model[i].clone(),
                     label: label[i].clone(),
                     points: vec![(m[i], g)],
+                    data: data.clone(),
                 }),
             }
         }
@@ -236,88 +251,7 @@ impl Limits {
     }
 }
 
-/// Kind of an overlay limit (sets its line style).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum Group {
-    /// Neutrino–electron scattering limits (drawn dashed).
-    #[serde(rename = "nu-scattering")]
-    NuScattering,
-    /// Collider and fixed-target searches (drawn solid).
-    #[serde(rename = "collider/fixed-target")]
-    ColliderFixedTarget,
-}
-
-/// One entry of the overlays YAML.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OverlayEntry {
-    label: String,
-    /// `.lmt` file, relative to the YAML file.
-    file: String,
-    group: Group,
-}
-
-/// The overlays YAML (`data/overlays/b-l.yaml`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OverlayFile {
-    model: String,
-    overlays: Vec<OverlayEntry>,
-}
-
-/// A published limit drawn for comparison.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overlay {
-    /// Legend label.
-    pub label: String,
-    /// Line style group.
-    pub group: Group,
-    /// Lower limit on g vs mass (MeV); `None` where the source has no limit.
-    pub curve: LimitCurve,
-    /// The `.lmt` file read.
-    pub file: PathBuf,
-}
-
-/// The overlays for one model.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overlays {
-    /// Model the limits constrain (`"B-L"`).
-    pub model: String,
-    /// The curves, in YAML order.
-    pub overlays: Vec<Overlay>,
-}
-
-impl Overlays {
-    /// Read the overlays YAML and every `.lmt` file it names (paths are
-    /// relative to the YAML file).
-    pub fn read(path: &Path) -> Result<Self> {
-        let f: OverlayFile = load_yaml(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let mut overlays = Vec::with_capacity(f.overlays.len());
-        for e in f.overlays {
-            let file = base.join(&e.file);
-            let curve = load_lmt(&file)
-                .with_context(|| format!("overlay `{}` listed in `{}`", e.label, path.display()))?;
-            if curve.mass_mev.is_empty() {
-                return Err(bad_input(format!(
-                    "`{}`: no data rows (overlay `{}`)",
-                    file.display(),
-                    e.label
-                )));
-            }
-            overlays.push(Overlay {
-                label: e.label,
-                group: e.group,
-                curve,
-                file,
-            });
-        }
-        Ok(Self {
-            model: f.model,
-            overlays,
-        })
-    }
-}
+pub use cevns_io::data::{OverlayGroup as Group, Overlays};
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
@@ -339,7 +273,7 @@ mod tests {
             "model: B-L\noverlays:\n  - {label: A, file: d/a.lmt, group: nu-scattering}\n",
         )
         .unwrap();
-        let o = Overlays::read(&y).unwrap();
+        let o = Overlays::load(&y).unwrap();
         assert_eq!(o.model, "B-L");
         assert_eq!(o.overlays[0].group, Group::NuScattering);
         assert_eq!(o.overlays[0].curve.mass_mev, vec![1.0, 2.0, 3.0]);
@@ -349,27 +283,27 @@ mod tests {
         );
 
         std::fs::write(&y, "model: B-L\noverlays:\n  - {label: A, file: d/a.lmt, group: nu-scattering, colour: red}\n").unwrap();
-        let e = format!("{:#}", Overlays::read(&y).unwrap_err());
+        let e = format!("{:#}", Overlays::load(&y).unwrap_err());
         assert!(e.contains("colour"), "{e}");
         std::fs::write(
             &y,
             "model: B-L\noverlays:\n  - {label: A, file: d/a.lmt, group: other}\n",
         )
         .unwrap();
-        assert!(Overlays::read(&y).is_err());
+        assert!(Overlays::load(&y).is_err());
         std::fs::write(
             &y,
             "model: B-L\noverlays:\n  - {label: A, file: d/missing.lmt, group: nu-scattering}\n",
         )
         .unwrap();
-        let e = format!("{:#}", Overlays::read(&y).unwrap_err());
+        let e = format!("{:#}", Overlays::load(&y).unwrap_err());
         assert!(e.contains("missing.lmt"), "{e}");
     }
 
     #[test]
     fn shipped_overlays_load() {
         let y = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/overlays/b-l.yaml");
-        let o = Overlays::read(&y).unwrap();
+        let o = Overlays::load(&y).unwrap();
         assert_eq!(o.model, "B-L");
         assert_eq!(o.overlays.len(), 9);
         for ov in &o.overlays {

@@ -10,10 +10,7 @@
 //! The limits come from the CDEX-10 *surrogate* spectrum; the titles say so.
 //! All files are rendered in memory and written atomically (all or nothing).
 
-mod figures;
-mod geom;
-mod input;
-mod render;
+use plot::{figures, input, render};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -87,7 +84,7 @@ fn build_figures(
 fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     let spectrum = Spectrum::read(&cli.spectrum)?;
     let limits = Limits::read(&cli.limits)?;
-    let overlays = Overlays::read(&cli.overlays)?;
+    let overlays = Overlays::load(&cli.overlays)?;
     cli.common.log(format!(
         "plot: {} spectrum curves, {} limit models, {} overlays",
         spectrum.curves.len(),
@@ -240,7 +237,10 @@ mod tests {
         std::fs::write(
             &li,
             limits
-                .to_parquet_bytes(&Provenance::new("chi2-scan"))
+                .to_parquet_bytes(&Provenance::new("chi2-scan").extra(
+                    "data_kind",
+                    "surrogate: uniform Delta calibrated, not measured data",
+                ))
                 .unwrap(),
         )
         .unwrap();
@@ -401,7 +401,7 @@ mod tests {
         let inp = write_inputs(spectrum_table(), limits_table(&ALL_MODELS));
         let spectrum = Spectrum::read(&inp.spectrum).unwrap();
         let limits = Limits::read(&inp.limits).unwrap();
-        let overlays = Overlays::read(&inp.overlays).unwrap();
+        let overlays = Overlays::load(&inp.overlays).unwrap();
         let figs = build_figures(&spectrum, &limits, &overlays).unwrap();
         let (_, f2a) = &figs[0];
         assert!(

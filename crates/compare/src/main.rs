@@ -1,0 +1,803 @@
+//! `compare`: the 90 % CL limit curves of several pipelines (targets, solar
+//! models, quenching choices, ...) on one figure and in one wide CSV, from
+//! the `limits.parquet` files their `chi2-scan` stages wrote.
+//!
+//! The dataframe work (reading, filtering, stacking, the outer join on the
+//! mass, sorting, CSV) uses polars; the figure is drawn by the `plot`
+//! crate's renderer. All outputs are written atomically (all or nothing)
+//! and are byte-identical for the same inputs.
+
+use std::collections::BTreeSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use polars::prelude::*;
+
+use cevns_io::stage::{CommonArgs, bad_input};
+use cevns_io::{OutputSet, Provenance, TableReader};
+use plot::{Format, LegendPos, Line, PALETTE, Plot, limit_frame_for};
+
+/// Relative tolerance for treating masses of different pipelines as equal.
+const MASS_RTOL: f64 = 1e-9;
+
+/// File stem of the figure.
+const FIGURE: &str = "compare";
+
+/// Compare 90 % CL limits of several pipelines on one figure.
+///
+/// Reads `limits.parquet` files written by `chi2-scan` (one per pipeline),
+/// keeps the rows of one U(1)' model that have a limit, and writes
+///
+/// - OUT_CSV: one row per Z' mass m_zp_mev [MeV] (ascending; masses of
+///   different pipelines equal within 1e-9 relative share a row), one column
+///   g90_<LABEL> per pipeline: the dimensionless 90 % CL (Δχ² = 4.605,
+///   2 d.o.f.) upper limit on the coupling g; empty where that pipeline has
+///   no limit at that mass. A `#` line with the provenance comes first.
+///
+/// - OUT_DIR/compare.{png,svg}: log–log figure, x = m_Z' [MeV], y = g, one
+///   line per pipeline with a legend.
+///
+/// Exit codes: 0 ok, 1 failure, 2 bad input (the message names the file,
+/// label or model).
+#[derive(Debug, Parser)]
+#[command(name = "compare", version)]
+struct Args {
+    /// Limits of one pipeline as LABEL=PATH (PATH: a `limits.parquet` from
+    /// `chi2-scan` with columns model, label, m_zp_mev [MeV], g90
+    /// [dimensionless], has_limit). Repeat the flag or separate entries with
+    /// commas; the order sets the CSV columns and the legend. LABEL must be
+    /// unique, non-empty, without `=`, `,`, `"` or control characters.
+    #[arg(
+        long = "limits",
+        value_name = "LABEL=PATH",
+        value_delimiter = ',',
+        required = true,
+        value_parser = parse_labelled
+    )]
+    limits: Vec<Labelled>,
+    /// U(1)' model to compare (column `model`, e.g. B-L, B-3Le); must be
+    /// present in every file.
+    #[arg(long, value_name = "NAME")]
+    model: String,
+    /// Wide CSV: m_zp_mev [MeV], then g90_<LABEL> per pipeline.
+    #[arg(long, value_name = "PATH")]
+    out_csv: PathBuf,
+    /// Directory for the figure (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out_dir: PathBuf,
+    /// Image formats to write, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "png,svg")]
+    formats: Vec<Format>,
+    /// Figure title (default: names the model and the confidence level).
+    #[arg(long, value_name = "TEXT")]
+    title: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+/// One `--limits LABEL=PATH` entry.
+#[derive(Debug, Clone, PartialEq)]
+struct Labelled {
+    label: String,
+    path: PathBuf,
+}
+
+/// Parse `LABEL=PATH` (split at the first `=`).
+fn parse_labelled(s: &str) -> std::result::Result<Labelled, String> {
+    let Some((label, path)) = s.split_once('=') else {
+        return Err("expected LABEL=PATH, e.g. BS05-OP=outputs/paper/limits.parquet".into());
+    };
+    let label = label.trim();
+    if label.is_empty() {
+        return Err("empty LABEL (expected LABEL=PATH)".into());
+    }
+    if let Some(c) = label.chars().find(|c| c.is_control() || *c == '"') {
+        return Err(format!("LABEL `{label}` contains {c:?}"));
+    }
+    if path.is_empty() {
+        return Err(format!(
+            "empty PATH for label `{label}` (expected LABEL=PATH)"
+        ));
+    }
+    Ok(Labelled {
+        label: label.to_string(),
+        path: PathBuf::from(path),
+    })
+}
+
+/// A polars error on an input, as bad input naming the file and label.
+fn pe(input: &Labelled, what: &str) -> impl Fn(PolarsError) -> anyhow::Error {
+    let msg = format!(
+        "`{}` (--limits {}): {what}",
+        input.path.display(),
+        input.label
+    );
+    move |e| bad_input(format!("{msg}: {e}"))
+}
+
+/// Column name of one pipeline's limits in the wide table.
+fn g90_column(label: &str) -> String {
+    format!("g90_{label}")
+}
+
+/// One pipeline's rows of `model`: columns pipeline, m_zp_mev, g90,
+/// has_limit (u32, 1 = limit), sorted by mass; and the model's
+/// human-readable label from the file.
+fn read_pipeline(input: &Labelled, model: &str) -> Result<(DataFrame, String)> {
+    let path = &input.path;
+    let ctx = || format!("--limits {}={}", input.label, path.display());
+    TableReader::open(path)
+        .and_then(|t| t.expect_stage("chi2-scan"))
+        .with_context(ctx)?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| bad_input(format!("`{}`: {e}", path.display())))
+        .with_context(ctx)?;
+    let df = ParquetReader::new(file)
+        .with_columns(Some(vec![
+            "model".into(),
+            "label".into(),
+            "m_zp_mev".into(),
+            "g90".into(),
+            "has_limit".into(),
+        ]))
+        .finish()
+        .map_err(pe(
+            input,
+            "cannot read the columns model, label, m_zp_mev, g90, has_limit",
+        ))?;
+
+    let models = df
+        .column("model")
+        .and_then(|c| c.str().cloned())
+        .map_err(pe(input, "column `model` must be strings"))?;
+    let is_model = models.equal(model);
+    let df = df.filter(&is_model).map_err(pe(input, "filtering"))?;
+    if df.height() == 0 {
+        let present: BTreeSet<&str> = models.iter().flatten().collect();
+        return Err(bad_input(format!(
+            "`{}` (--limits {}): model `{model}` not found in column `model` (present: {})",
+            path.display(),
+            input.label,
+            if present.is_empty() {
+                "none".to_string()
+            } else {
+                present.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        )));
+    }
+    for (name, kind) in [("m_zp_mev", "f64"), ("g90", "f64"), ("has_limit", "u32")] {
+        let c = df.column(name).map_err(pe(input, name))?;
+        let ok = match kind {
+            "f64" => c.dtype() == &DataType::Float64,
+            _ => c.dtype() == &DataType::UInt32,
+        };
+        if !ok || c.null_count() > 0 {
+            return Err(bad_input(format!(
+                "`{}` (--limits {}): column `{name}` must be non-null {kind}, found {}{}",
+                path.display(),
+                input.label,
+                c.dtype(),
+                if c.null_count() > 0 {
+                    " with nulls"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    let col_f64 = |name: &str| -> Result<Vec<f64>> {
+        Ok(df
+            .column(name)
+            .and_then(|c| c.f64().cloned())
+            .map_err(pe(input, name))?
+            .into_no_null_iter()
+            .collect())
+    };
+    let (m, g) = (col_f64("m_zp_mev")?, col_f64("g90")?);
+    let has: Vec<u32> = df
+        .column("has_limit")
+        .and_then(|c| c.u32().cloned())
+        .map_err(pe(input, "has_limit"))?
+        .into_no_null_iter()
+        .collect();
+    for i in 0..df.height() {
+        if !(m[i].is_finite() && m[i] > 0.0) {
+            return Err(bad_input(format!(
+                "`{}` (--limits {}): model `{model}`: m_zp_mev = {} must be a finite mass > 0 MeV",
+                path.display(),
+                input.label,
+                m[i]
+            )));
+        }
+        if has[i] != 0 && !(g[i].is_finite() && g[i] > 0.0) {
+            return Err(bad_input(format!(
+                "`{}` (--limits {}): model `{model}` at m_zp_mev = {}: g90 = {} must be finite and > 0 where has_limit = {}",
+                path.display(),
+                input.label,
+                m[i],
+                g[i],
+                has[i]
+            )));
+        }
+    }
+    let model_label = df
+        .column("label")
+        .and_then(|c| c.str().cloned())
+        .map_err(pe(input, "column `label` must be strings"))?
+        .get(0)
+        .unwrap_or(model)
+        .to_string();
+
+    let mut df = df
+        .select(["m_zp_mev", "g90", "has_limit"])
+        .map_err(pe(input, "selecting"))?;
+    let height = df.height();
+    df.with_column(Column::new(
+        "pipeline".into(),
+        vec![input.label.as_str(); height],
+    ))
+    .map_err(pe(input, "adding the pipeline column"))?;
+    let df = df
+        .select(["pipeline", "m_zp_mev", "g90", "has_limit"])
+        .and_then(|d| d.sort(["m_zp_mev"], SortMultipleOptions::default()))
+        .map_err(pe(input, "sorting"))?;
+    Ok((df, model_label))
+}
+
+/// Group nearly equal masses: returns, for every value of `masses`, the
+/// index of its group, and the group representatives (the smallest mass of
+/// each group), ascending. Neighbours within [`MASS_RTOL`] (relative to the
+/// group's first mass) share a group.
+fn mass_groups(masses: &[f64]) -> (Vec<u32>, Vec<f64>) {
+    let mut sorted: Vec<f64> = masses.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut reps: Vec<f64> = Vec::new();
+    for m in sorted {
+        match reps.last() {
+            Some(&r) if (m - r).abs() <= MASS_RTOL * r.abs().max(m.abs()) => {}
+            _ => reps.push(m),
+        }
+    }
+    let index = masses
+        .iter()
+        .map(|&m| {
+            // The group is the last representative <= m.
+            let i = reps.partition_point(|&r| r <= m);
+            i.saturating_sub(1) as u32
+        })
+        .collect();
+    (index, reps)
+}
+
+/// The wide table: m_zp_mev, then g90_<label> per pipeline (in `labels`
+/// order), one row per mass group where at least one pipeline has a limit,
+/// sorted by mass; built by a full outer join on the mass group.
+fn wide_table(long: &DataFrame, labels: &[String]) -> Result<DataFrame> {
+    let with_limit = long
+        .column("has_limit")
+        .and_then(|c| c.u32().cloned())
+        .map(|c| c.equal(1u32))
+        .and_then(|mask| long.filter(&mask))?;
+    let masses: Vec<f64> = with_limit
+        .column("m_zp_mev")?
+        .f64()?
+        .into_no_null_iter()
+        .collect();
+    let (index, reps) = mass_groups(&masses);
+    let mut keyed = with_limit.clone();
+    keyed.with_column(Column::new("mass_group".into(), index))?;
+
+    let mut wide: Option<DataFrame> = None;
+    for label in labels {
+        let mask = keyed.column("pipeline")?.str()?.equal(label.as_str());
+        let mut one = keyed.filter(&mask)?.select(["mass_group", "g90"])?;
+        let n = one.height();
+        let distinct: BTreeSet<u32> = one
+            .column("mass_group")?
+            .u32()?
+            .into_no_null_iter()
+            .collect();
+        if distinct.len() != n {
+            return Err(bad_input(format!(
+                "--limits {label}: two rows at the same Z' mass (within {MASS_RTOL:e} relative)"
+            )));
+        }
+        one.rename("g90", g90_column(label).into())?;
+        wide = Some(match wide {
+            None => one,
+            Some(w) => w.join(
+                &one,
+                ["mass_group"],
+                ["mass_group"],
+                JoinArgs::new(JoinType::Full).with_coalesce(JoinCoalesce::CoalesceColumns),
+                None,
+            )?,
+        });
+    }
+    let wide = wide.ok_or_else(|| bad_input("give at least one --limits LABEL=PATH"))?;
+    let mut wide = wide.sort(["mass_group"], SortMultipleOptions::default())?;
+    let mass: Vec<f64> = wide
+        .column("mass_group")?
+        .u32()?
+        .into_no_null_iter()
+        .map(|i| reps[i as usize])
+        .collect();
+    wide.with_column(Column::new("m_zp_mev".into(), mass))?;
+    let mut cols = vec!["m_zp_mev".to_string()];
+    cols.extend(labels.iter().map(|l| g90_column(l)));
+    Ok(wide.select(cols)?)
+}
+
+/// The CSV bytes: a `#` provenance line, then the table (floats as
+/// `{:.6e}`, empty cells for missing limits).
+fn csv_bytes(wide: &mut DataFrame, prov: &Provenance) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    writeln!(
+        out,
+        "# cevns-pipeline compare provenance: {}",
+        prov.to_json()
+    )?;
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .with_float_scientific(Some(true))
+        .with_float_precision(Some(6))
+        .with_null_value("".into())
+        .with_line_terminator("\n".into())
+        .finish(wide)?;
+    Ok(out)
+}
+
+/// One pipeline's limit curve: (m_Z' in MeV, g90 or `None` where the scan
+/// found no limit), sorted by mass.
+type Curve = Vec<(f64, Option<f64>)>;
+
+/// The [`Curve`] of every pipeline, in `labels` order.
+fn curves(long: &DataFrame, labels: &[String]) -> Result<Vec<Curve>> {
+    let mut out = Vec::new();
+    for label in labels {
+        let mask = long.column("pipeline")?.str()?.equal(label.as_str());
+        let one = long.filter(&mask)?;
+        let m = one.column("m_zp_mev")?.f64()?.clone();
+        let g = one.column("g90")?.f64()?.clone();
+        let has = one.column("has_limit")?.u32()?.clone();
+        let pts = m
+            .into_no_null_iter()
+            .zip(g.into_no_null_iter())
+            .zip(has.into_no_null_iter())
+            .map(|((m, g), h)| (m, (h != 0).then_some(g)))
+            .collect();
+        out.push(pts);
+    }
+    Ok(out)
+}
+
+/// The comparison figure: one line per pipeline (alternately solid and
+/// dashed), log–log.
+fn figure(labels: &[String], curves: &[Curve], model_label: &str, title: Option<&str>) -> Plot {
+    let frame = limit_frame_for(curves.iter().flatten().copied());
+    let mut lines = Vec::new();
+    let mut notes = Vec::new();
+    for (i, (label, pts)) in labels.iter().zip(curves).enumerate() {
+        let samples: Vec<Option<(f64, f64)>> =
+            pts.iter().map(|&(m, g)| g.map(|g| (m, g))).collect();
+        if samples.iter().all(Option::is_none) {
+            notes.push(format!(
+                "{label}: no 90% CL limit in the scanned mass range"
+            ));
+        }
+        lines.push(Line {
+            polylines: frame.clip(&samples),
+            colour: PALETTE[i % PALETTE.len()],
+            width: 2,
+            // Every second line dashed, so that coinciding curves stay visible.
+            dashed: i % 2 == 1,
+            label: Some(label.clone()),
+        });
+    }
+    Plot {
+        title: title.map_or_else(
+            || format!("U(1)′ {model_label}: 90% CL (2 d.o.f.) upper limits on g, by pipeline"),
+            str::to_string,
+        ),
+        x_desc: "m_Z′ [MeV]".into(),
+        y_desc: format!("g ({model_label})"),
+        frame,
+        shades: Vec::new(),
+        lines,
+        notes,
+        legend: LegendPos::LowerRight,
+    }
+}
+
+/// Read every input, build the table and the figure, write all outputs
+/// atomically. Returns the paths written.
+fn run(args: &Args) -> Result<Vec<PathBuf>> {
+    if args.limits.is_empty() {
+        return Err(bad_input("give at least one --limits LABEL=PATH"));
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for l in &args.limits {
+        if labels.contains(&l.label) {
+            return Err(bad_input(format!(
+                "--limits: label `{}` given twice (each pipeline needs its own label)",
+                l.label
+            )));
+        }
+        labels.push(l.label.clone());
+    }
+    let mut formats = args.formats.clone();
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        return Err(bad_input("--formats: give at least one of png, svg"));
+    }
+
+    let mut long: Option<DataFrame> = None;
+    let mut model_label = args.model.clone();
+    for (i, input) in args.limits.iter().enumerate() {
+        let (df, label) = read_pipeline(input, &args.model)?;
+        if i == 0 {
+            model_label = label;
+        }
+        args.common.log(format!(
+            "compare: {}: {} masses of model {}",
+            input.label,
+            df.height(),
+            args.model
+        ));
+        long = Some(match long {
+            None => df,
+            Some(mut all) => {
+                all.vstack_mut_owned(df)?;
+                all
+            }
+        });
+    }
+    let long = long.ok_or_else(|| bad_input("give at least one --limits LABEL=PATH"))?;
+    let mut wide = wide_table(&long, &labels)?;
+    let plot = figure(
+        &labels,
+        &curves(&long, &labels)?,
+        &model_label,
+        args.title.as_deref(),
+    );
+
+    let mut prov = Provenance::new("compare")
+        .param("model", &args.model)
+        .param("labels", &labels)
+        .param("title", &args.title);
+    for input in &args.limits {
+        prov = prov.input(&format!("limits[{}]", input.label), &input.path)?;
+    }
+    let csv = csv_bytes(&mut wide, &prov).context("writing the CSV")?;
+
+    let figs: Vec<PathBuf> = formats
+        .iter()
+        .map(|f| args.out_dir.join(format!("{FIGURE}.{}", f.ext())))
+        .collect();
+    let mut paths = vec![args.out_csv.clone()];
+    paths.extend(figs.iter().cloned());
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let mut out = OutputSet::new(&refs)?;
+    out.write_bytes(&args.out_csv, &csv)?;
+    for (&f, path) in formats.iter().zip(&figs) {
+        let bytes =
+            plot::render(&plot, f).with_context(|| format!("rendering {FIGURE}.{}", f.ext()))?;
+        out.write_bytes(path, &bytes)?;
+    }
+    out.commit()?;
+    args.common.log(format!(
+        "compare: {} masses × {} pipelines -> {}, {} figure file(s) in {}",
+        wide.height(),
+        labels.len(),
+        args.out_csv.display(),
+        figs.len(),
+        args.out_dir.display()
+    ));
+    Ok(paths)
+}
+
+fn main() -> ExitCode {
+    cevns_io::stage_main("compare", || {
+        let args = Args::parse();
+        args.common.init()?;
+        run(&args).map(|_| ())
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use cevns_io::Table;
+
+    /// A synthetic `limits.parquet` table: for each model, the masses with
+    /// g90 = scale × (1 + m / 10); `None` rows have no limit.
+    fn limits_table(models: &[&str], masses: &[f64], scale: f64, gap: Option<usize>) -> Table {
+        let (mut model, mut label, mut m, mut g, mut has) =
+            (vec![], vec![], vec![], vec![], vec![]);
+        for name in models {
+            for (i, &mass) in masses.iter().enumerate() {
+                let ok = gap != Some(i);
+                model.push(name.to_string());
+                label.push(name.replace('-', "−"));
+                m.push(mass);
+                g.push(if ok { scale * (1.0 + mass / 10.0) } else { 0.0 });
+                has.push(u32::from(ok));
+            }
+        }
+        Table::new()
+            .str("model", model)
+            .str("label", label)
+            .f64("m_zp_mev", "MeV", m)
+            .f64("g90", "1", g)
+            .u32("has_limit", "1", has)
+    }
+
+    fn write(dir: &Path, name: &str, t: &Table, stage: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new(stage)).unwrap()).unwrap();
+        p
+    }
+
+    fn args(dir: &Path, limits: &[(&str, &Path)], model: &str, out: &str) -> Args {
+        let mut argv: Vec<String> = vec!["compare".into()];
+        for (l, p) in limits {
+            argv.push("--limits".into());
+            argv.push(format!("{l}={}", p.display()));
+        }
+        argv.extend([
+            "--model".into(),
+            model.into(),
+            "--out-csv".into(),
+            dir.join(out).join("compare.csv").display().to_string(),
+            "--out-dir".into(),
+            dir.join(out).join("figures").display().to_string(),
+            "--quiet".into(),
+        ]);
+        Args::try_parse_from(argv).unwrap()
+    }
+
+    /// The data rows of the CSV (after the `#` line), split into cells.
+    fn rows(csv: &str) -> Vec<Vec<String>> {
+        csv.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    }
+
+    const MASSES: [f64; 4] = [0.01, 0.1, 1.0, 10.0];
+
+    #[test]
+    fn two_pipelines_give_both_columns_and_a_figure() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let a = write(
+            d,
+            "a/limits.parquet",
+            &limits_table(&["B-L", "B-3Le"], &MASSES, 3e-5, Some(1)),
+            "chi2-scan",
+        );
+        // The second grid: three shared masses (one off by 1e-12
+        // relative), one extra mass, and another scale.
+        let masses_b = [0.01 * (1.0 + 1e-12), 1.0, 10.0, 100.0];
+        let b = write(
+            d,
+            "b/limits.parquet",
+            &limits_table(&["B-L"], &masses_b, 4e-5, None),
+            "chi2-scan",
+        );
+        let paths = run(&args(d, &[("BS05-OP", &a), ("B16-GS98", &b)], "B-L", "o")).unwrap();
+        assert_eq!(paths.len(), 3);
+        let csv = std::fs::read_to_string(d.join("o/compare.csv")).unwrap();
+        assert!(
+            csv.starts_with("# cevns-pipeline compare provenance: {"),
+            "{csv}"
+        );
+        assert!(csv.contains("\"limits[B16-GS98]\""), "{csv}");
+        let r = rows(&csv);
+        assert_eq!(r[0], ["m_zp_mev", "g90_BS05-OP", "g90_B16-GS98"]);
+        let body = &r[1..];
+        // 0.01 (both), 1 (both), 10 (both), 100 (b only); 0.1 has no limit
+        // in a and is absent from b.
+        assert_eq!(body.len(), 4, "{csv}");
+        let num = |s: &str| s.parse::<f64>().unwrap();
+        let masses: Vec<f64> = body.iter().map(|row| num(&row[0])).collect();
+        assert_eq!(masses, [0.01, 1.0, 10.0, 100.0]);
+        for row in body {
+            let m = num(&row[0]);
+            let ga = if m < 50.0 {
+                Some(3e-5 * (1.0 + m / 10.0))
+            } else {
+                None
+            };
+            let gb = 4e-5 * (1.0 + m / 10.0);
+            match ga {
+                Some(g) => assert!((num(&row[1]) / g - 1.0).abs() < 1e-6, "{row:?}"),
+                None => assert_eq!(row[1], "", "{row:?}"),
+            }
+            assert!((num(&row[2]) / gb - 1.0).abs() < 1e-6, "{row:?}");
+        }
+        assert_eq!(body[0][1], "3.003000e-5");
+        assert_eq!(body[3][1], "");
+
+        for ext in ["png", "svg"] {
+            let bytes = std::fs::read(d.join(format!("o/figures/compare.{ext}"))).unwrap();
+            assert!(bytes.len() > 1000);
+        }
+        let svg = std::fs::read_to_string(d.join("o/figures/compare.svg")).unwrap();
+        assert!(svg.contains("BS05-OP") && svg.contains("B16-GS98"));
+        assert!(svg.contains("B−L"));
+    }
+
+    #[test]
+    fn second_run_is_byte_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let a = write(
+            d,
+            "a/limits.parquet",
+            &limits_table(&["B-L"], &MASSES, 3e-5, Some(2)),
+            "chi2-scan",
+        );
+        let b = write(
+            d,
+            "b/limits.parquet",
+            &limits_table(&["B-L"], &MASSES, 5e-5, None),
+            "chi2-scan",
+        );
+        let lim = [("x", a.as_path()), ("y", b.as_path())];
+        let p1 = run(&args(d, &lim, "B-L", "r1")).unwrap();
+        let p2 = run(&args(d, &lim, "B-L", "r2")).unwrap();
+        for (x, y) in p1.iter().zip(&p2) {
+            assert_eq!(
+                std::fs::read(x).unwrap(),
+                std::fs::read(y).unwrap(),
+                "{x:?}"
+            );
+        }
+        // Rerunning into the same directory gives the same bytes too.
+        let before = std::fs::read(&p1[0]).unwrap();
+        run(&args(d, &lim, "B-L", "r1")).unwrap();
+        assert_eq!(std::fs::read(&p1[0]).unwrap(), before);
+    }
+
+    #[test]
+    fn missing_model_names_file_and_model_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let a = write(
+            d,
+            "a/limits.parquet",
+            &limits_table(&["B-L"], &MASSES, 3e-5, None),
+            "chi2-scan",
+        );
+        let b = write(
+            d,
+            "b/limits.parquet",
+            &limits_table(&["B-3Le"], &MASSES, 3e-5, None),
+            "chi2-scan",
+        );
+        let e = run(&args(d, &[("one", &a), ("two", &b)], "B-L", "x")).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("b/limits.parquet") && msg.contains("`B-L`") && msg.contains("B-3Le"),
+            "{msg}"
+        );
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
+        assert!(!d.join("x").exists());
+    }
+
+    #[test]
+    fn bad_label_syntax_is_a_usage_error() {
+        for bad in ["no-equals-sign", "=path.parquet", "label=", "a\"b=p"] {
+            let e = Args::try_parse_from([
+                "compare",
+                "--limits",
+                bad,
+                "--model",
+                "B-L",
+                "--out-csv",
+                "c.csv",
+                "--out-dir",
+                "d",
+            ])
+            .unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{bad}");
+            assert!(e.to_string().contains("LABEL"), "{e}");
+            assert_eq!(cevns_io::stage::exit_code_for(&anyhow::Error::new(e)), 2);
+        }
+        // Comma-separated and repeated forms are equivalent.
+        let a = Args::try_parse_from([
+            "compare",
+            "--limits",
+            "x=a.parquet,y=b.parquet",
+            "--limits",
+            "z=c=d.parquet",
+            "--model",
+            "B-L",
+            "--out-csv",
+            "c.csv",
+            "--out-dir",
+            "d",
+        ])
+        .unwrap();
+        let got: Vec<(&str, &Path)> = a
+            .limits
+            .iter()
+            .map(|l| (l.label.as_str(), l.path.as_path()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("x", Path::new("a.parquet")),
+                ("y", Path::new("b.parquet")),
+                ("z", Path::new("c=d.parquet"))
+            ]
+        );
+        // --limits is required.
+        assert!(
+            Args::try_parse_from([
+                "compare",
+                "--model",
+                "B-L",
+                "--out-csv",
+                "c",
+                "--out-dir",
+                "d"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn duplicate_label_wrong_stage_and_missing_file_are_bad_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let a = write(
+            d,
+            "a/limits.parquet",
+            &limits_table(&["B-L"], &MASSES, 3e-5, None),
+            "chi2-scan",
+        );
+        let e = run(&args(d, &[("same", &a), ("same", &a)], "B-L", "x")).unwrap_err();
+        assert!(format!("{e:#}").contains("`same` given twice"), "{e:#}");
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
+
+        let w = write(
+            d,
+            "w/limits.parquet",
+            &limits_table(&["B-L"], &MASSES, 3e-5, None),
+            "quench-smear",
+        );
+        let e = run(&args(d, &[("ok", &a), ("wrong", &w)], "B-L", "x")).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("w/limits.parquet") && msg.contains("chi2-scan"),
+            "{msg}"
+        );
+        assert!(msg.contains("wrong="), "{msg}");
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
+
+        let missing = d.join("nope/limits.parquet");
+        let e = run(&args(d, &[("gone", &missing)], "B-L", "x")).unwrap_err();
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("nope/limits.parquet") && msg.contains("gone"),
+            "{msg}"
+        );
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
+        assert!(!d.join("x").exists());
+    }
+
+    #[test]
+    fn mass_groups_merge_within_tolerance() {
+        let (idx, reps) = mass_groups(&[1.0, 2.0, 1.0 + 1e-12, 0.5, 2.0 * (1.0 + 1e-6)]);
+        assert_eq!(reps, [0.5, 1.0, 2.0, 2.0 * (1.0 + 1e-6)]);
+        assert_eq!(idx, [1, 2, 1, 0, 3]);
+    }
+}
