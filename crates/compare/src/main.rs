@@ -49,7 +49,9 @@ struct Args {
     /// `chi2-scan` with columns model, label, m_zp_mev [MeV], g90
     /// [dimensionless], has_limit). Repeat the flag or separate entries with
     /// commas; the order sets the CSV columns and the legend. LABEL must be
-    /// unique, non-empty, without `=`, `,`, `"` or control characters.
+    /// unique, non-empty, without `=`, `,`, `"` or control characters. A bare
+    /// PATH ending in `.parquet` (as a runner gather passes) is labelled by its
+    /// file stem.
     #[arg(
         long = "limits",
         value_name = "LABEL=PATH",
@@ -88,7 +90,14 @@ struct Labelled {
 /// Parse `LABEL=PATH` (split at the first `=`).
 fn parse_labelled(s: &str) -> std::result::Result<Labelled, String> {
     let Some((label, path)) = s.split_once('=') else {
-        return Err("expected LABEL=PATH, e.g. BS05-OP=outputs/paper/limits.parquet".into());
+        let p = std::path::Path::new(s);
+        return match (p.extension().and_then(|e| e.to_str()), p.file_stem().and_then(|f| f.to_str())) {
+            (Some("parquet"), Some(stem)) if !stem.is_empty() => Ok(Labelled {
+                label: stem.to_string(),
+                path: p.to_path_buf(),
+            }),
+            _ => Err("expected LABEL=PATH (or a bare PATH.parquet), e.g. BS05-OP=outputs/paper/limits.parquet".into()),
+        };
     };
     let label = label.trim();
     if label.is_empty() {
@@ -693,8 +702,21 @@ mod tests {
     }
 
     #[test]
+    fn bare_parquet_path_is_labelled_by_its_stem() {
+        let l = parse_labelled("outputs/x/limits-B-3Le.parquet").unwrap();
+        assert_eq!(l.label, "limits-B-3Le");
+        assert_eq!(l.path, PathBuf::from("outputs/x/limits-B-3Le.parquet"));
+    }
+
+    #[test]
     fn bad_label_syntax_is_a_usage_error() {
-        for bad in ["no-equals-sign", "=path.parquet", "label=", "a\"b=p"] {
+        for bad in [
+            "no-equals-sign",
+            "=path.parquet",
+            "label=",
+            "a\"b=p",
+            "x.csv",
+        ] {
             let e = Args::try_parse_from([
                 "compare",
                 "--limits",
