@@ -13,6 +13,9 @@
 //! every selected stage whenever stderr is not a terminal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::scratch_root;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -28,23 +31,6 @@ const STAGES: [&str; 7] = [
 
 /// Passed to every run: a coarser mass grid (see the top of the file).
 const FAST: [&str; 2] = ["--set", "chi2-scan.m-points=21"];
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 /// A scratch repo root with the pipeline's data, after one complete run.
 struct Scratch {
@@ -62,10 +48,9 @@ impl Scratch {
                 bin_dir.display()
             );
         }
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo().join("data"), &dir.path().join("data"));
-        copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
-        let sc = Self { dir };
+        let sc = Self {
+            dir: scratch_root(),
+        };
         let ran = sc.run(&[]);
         assert_eq!(ran, STAGES.to_vec(), "first run must run every stage");
         sc

@@ -7,12 +7,11 @@
 //! skipped with a message, except under CI (`CI=true`), where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{repo, scratch_root};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn snakemake() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CEVNS_SNAKEMAKE") {
@@ -27,28 +26,6 @@ fn snakemake() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     on_path.then(|| PathBuf::from("snakemake"))
-}
-
-/// A scratch root holding the pipeline's data (copied, so both runs see the
-/// same bytes) and nothing else.
-fn scratch_root() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("data"), &dir.path().join("data"));
-    copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn files(root: &Path) -> Vec<PathBuf> {

@@ -130,3 +130,25 @@ pub fn g90(rows: &[(String, f64, f64)], model: &str, m: f64) -> f64 {
         .unwrap()
         .2
 }
+
+/// Copy a directory tree (test fixtures: `data/`, `pipelines/`).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A scratch repository root holding copies of `data/` and `pipelines/`.
+pub fn scratch_root() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("data"), &dir.path().join("data"));
+    copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
+    dir
+}
