@@ -71,6 +71,9 @@ struct Args {
     common: CommonArgs,
 }
 
+/// hep endpoint, the highest solar-neutrino energy (Bahcall 1997), MeV.
+const HEP_ENDPOINT_MEV: f64 = 18.784;
+
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
         let args = Args::parse();
@@ -99,6 +102,22 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let target = load_target(&args.target).context("loading the target")?;
     let nuclei = target.nuclei()?;
     let grid = RecoilGrid::log(args.t_min_kev, args.t_max_kev, args.t_points)?;
+    // Solar neutrinos end at the hep endpoint (18.8 MeV): say so if the grid
+    // cuts recoils that light isotopes can reach (e.g. Si, Ar need ~27 keV).
+    let lightest = nuclei
+        .iter()
+        .map(|n| n.mass_mev)
+        .fold(f64::INFINITY, f64::min);
+    let t_reach = cevns_physics::units::mev_to_kev(cevns_physics::kinematics::t_max_mev(
+        lightest,
+        HEP_ENDPOINT_MEV,
+    ));
+    if args.t_max_kev < t_reach {
+        args.common.log(format!(
+            "xsec-tables: warning: --t-max-kev {} is below the largest solar-neutrino recoil on {} ({t_reach:.1} keV at E = {HEP_ENDPOINT_MEV} MeV); rates above it are dropped",
+            args.t_max_kev, target.name
+        ));
+    }
     let helm = HelmParams {
         s_fm: args.helm_s_fm,
         a_fm: args.helm_a_fm,
