@@ -10,7 +10,7 @@ use cevns_physics::form_factor::HelmParams;
 use cevns_physics::oscillation::Flavour;
 use cevns_physics::quenching::{Lindhard, Quenching};
 use cevns_physics::rate::{
-    BinnedModel, Efficiency, RatePart, RecoilGrid, Response, SourceRates, sm_rate,
+    BinnedModel, DetectorResponse, Efficiency, RatePart, RecoilGrid, Response, SourceRates, sm_rate,
 };
 use cevns_physics::resolution::{Bins, Resolution};
 use cevns_physics::stats::{BinnedData, LimitOptions, upper_limit};
@@ -212,7 +212,7 @@ fn flux_averaged_8b_cross_section_matches_direct_quadrature() {
 }
 
 /// The ⁸B part of the CDEX-10 binned model from the shipped data files.
-fn cdex_b8() -> (RecoilGrid, Response, Vec<SourceRates>) {
+fn cdex_b8() -> (RecoilGrid, DetectorResponse, Vec<SourceRates>) {
     let m = load_solar_model(&repo().join("data/solar/bs05-op.yaml")).unwrap();
     let probs = load_oscillation(&repo().join("data/oscillation/desalas2021-no.yaml"))
         .unwrap()
@@ -266,6 +266,7 @@ fn cdex_b8() -> (RecoilGrid, Response, Vec<SourceRates>) {
         2.96e-3,
     )
     .unwrap();
+    let resp = DetectorResponse::new(vec![(32, resp)]).unwrap();
     (grid, resp, sources)
 }
 

@@ -153,3 +153,28 @@ fn tabulated_quenching_and_efficiency_match_their_analytic_forms() {
         }
     }
 }
+
+#[test]
+fn compound_target_csi_runs_with_one_response_per_element() {
+    // CsI: two elements, each with its own Lindhard quenching; the response
+    // table carries one block per Z and the Asimov limits come out finite,
+    // flat for light mediators.
+    let dir = tempfile::tempdir().unwrap();
+    physics_chain(
+        dir.path(),
+        "data/solar/bs05-op.yaml",
+        "data/targets/csi.yaml",
+        "data/detectors/csi-example.yaml",
+    );
+    let resp = cevns_io::TableReader::open(&dir.path().join("response.parquet")).unwrap();
+    let mut zs = resp.u32("z").unwrap();
+    zs.dedup();
+    assert_eq!(zs, vec![53, 55]);
+    scan(
+        dir.path(),
+        &["--asimov-detector", "data/detectors/csi-example.yaml"],
+    );
+    let rows = limits(&dir.path().join("limits.parquet"));
+    let (a, b) = (g90(&rows, "B-L", 0.01), g90(&rows, "B-L", 0.1));
+    assert!(a > 0.0 && (b / a - 1.0).abs() < 1e-3, "{a} {b}");
+}

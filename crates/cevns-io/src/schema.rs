@@ -13,7 +13,7 @@ use std::path::Path;
 use cevns_physics::flux::{Line, PiecewiseLinear, Spectrum};
 use cevns_physics::nucleus::Nucleus;
 use cevns_physics::oscillation::Flavour;
-use cevns_physics::rate::{RatePart, RecoilGrid, Response, SourceRates};
+use cevns_physics::rate::{DetectorResponse, RatePart, RecoilGrid, Response, SourceRates};
 use cevns_physics::resolution::Bins;
 
 use crate::error::{IoError, Result};
@@ -417,65 +417,80 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
 
 // ---------------------------------------------------------------- response
 
-/// response.parquet: `bin`, `bin_lo_kevee`, `bin_hi_kevee`, `t_nr_kev`,
-/// `weight` (keV_nr keVee⁻¹): Rᵢ = Σₜ weight · dR/dT_nr(t).
-pub fn response_table(grid: &RecoilGrid, resp: &Response) -> Table {
-    let nb = resp.bins.len();
-    let nt = grid.len();
-    let mut bin = Vec::with_capacity(nb * nt);
-    let (mut lo, mut hi, mut t) = (vec![], vec![], vec![]);
-    for i in 0..nb {
-        let (l, h) = resp.bins.bin(i);
-        for &tt in grid.points() {
-            bin.push(i as u32);
-            lo.push(l);
-            hi.push(h);
-            t.push(tt);
+/// response.parquet: `z`, `bin`, `bin_lo_kevee`, `bin_hi_kevee`, `t_nr_kev`,
+/// `weight` (keV_nr keVee⁻¹): Rᵢ = Σ_Z Σₜ weight · dR_Z/dT_nr(t), one block of
+/// rows per element Z of the target.
+pub fn response_table(grid: &RecoilGrid, resp: &DetectorResponse) -> Table {
+    let (mut zs, mut bin, mut lo, mut hi, mut t, mut w) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for (z, r) in resp.parts() {
+        for i in 0..r.bins.len() {
+            let (l, h) = r.bins.bin(i);
+            for (j, &tt) in grid.points().iter().enumerate() {
+                zs.push(*z);
+                bin.push(i as u32);
+                lo.push(l);
+                hi.push(h);
+                t.push(tt);
+                w.push(r.w[i * r.n_t + j]);
+            }
         }
     }
     Table::new()
+        .u32("z", "1", zs)
         .u32("bin", "1", bin)
         .f64("bin_lo_kevee", "keVee", lo)
         .f64("bin_hi_kevee", "keVee", hi)
         .f64("t_nr_kev", "keV", t)
-        .f64("weight", "keV keVee^-1", resp.w.clone())
+        .f64("weight", "keV keVee^-1", w)
 }
 
 /// Read response.parquet; its recoil grid must equal `grid`.
-pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<Response> {
+pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<DetectorResponse> {
     let t = TableReader::open(path)?;
     t.expect_stage("quench-smear")?;
-    let (bin, lo, hi, tk, w) = (
+    let (zs, bin, lo, hi, tk, w) = (
+        t.u32("z")?,
         t.u32("bin")?,
         t.f64("bin_lo_kevee")?,
         t.f64("bin_hi_kevee")?,
         t.f64("t_nr_kev")?,
         t.f64("weight")?,
     );
-    let mut edges = Vec::new();
-    for (i, (_, s, e)) in runs(&bin).into_iter().enumerate() {
-        if tk[s..e] != *grid.points() {
-            return Err(bad(
-                path,
-                format!("bin {i}"),
-                "recoil grid differs from the rates table's (rerun quench-smear)",
-            ));
+    let phys = |err| IoError::Physics {
+        path: path.to_path_buf(),
+        err,
+    };
+    let mut parts = Vec::new();
+    for (z, zs0, ze) in runs(&zs) {
+        let mut edges = Vec::new();
+        for (i, (_, s, e)) in runs(&bin[zs0..ze]).into_iter().enumerate() {
+            let (s, e) = (s + zs0, e + zs0);
+            if tk[s..e] != *grid.points() {
+                return Err(bad(
+                    path,
+                    format!("Z = {z}, bin {i}"),
+                    "recoil grid differs from the rates table's (rerun quench-smear)",
+                ));
+            }
+            if i == 0 {
+                edges.push(lo[s]);
+            } else if let Some(last) = edges.last()
+                && (lo[s] - last).abs() > 1e-9
+            {
+                return Err(bad(
+                    path,
+                    format!("Z = {z}, bin {i}"),
+                    "bins are not contiguous",
+                ));
+            }
+            edges.push(hi[s]);
         }
-        if i == 0 {
-            edges.push(lo[s]);
-        } else if let Some(last) = edges.last()
-            && (lo[s] - last).abs() > 1e-9
-        {
-            return Err(bad(path, format!("bin {i}"), "bins are not contiguous"));
-        }
-        edges.push(hi[s]);
+        let bins = Bins::from_edges(edges).map_err(phys)?;
+        parts.push((
+            z,
+            Response::from_parts(bins, w[zs0..ze].to_vec(), grid.len()).map_err(phys)?,
+        ));
     }
-    let bins = Bins::from_edges(edges).map_err(|err| IoError::Physics {
-        path: path.to_path_buf(),
-        err,
-    })?;
-    Response::from_parts(bins, w, grid.len()).map_err(|err| IoError::Physics {
-        path: path.to_path_buf(),
-        err,
-    })
+    DetectorResponse::new(parts).map_err(phys)
 }

@@ -288,6 +288,59 @@ impl Response {
     }
 }
 
+/// The response of a detector whose target may hold several elements: one
+/// [`Response`] per proton number Z (quenching depends on Z), all with the
+/// same bins and recoil grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorResponse {
+    parts: Vec<(u32, Response)>,
+}
+
+impl DetectorResponse {
+    /// Combine per-element responses (at least one; same bins and grid).
+    pub fn new(parts: Vec<(u32, Response)>) -> Result<Self> {
+        let Some((_, first)) = parts.first() else {
+            return Err(PhysicsError::InvalidTable {
+                name: "response".into(),
+                reason: "no element".into(),
+            });
+        };
+        if parts
+            .iter()
+            .any(|(_, r)| r.bins != first.bins || r.n_t != first.n_t)
+        {
+            return Err(PhysicsError::InvalidTable {
+                name: "response".into(),
+                reason: "elements have different bins or recoil grids".into(),
+            });
+        }
+        Ok(Self { parts })
+    }
+
+    /// The analysis bins.
+    pub fn bins(&self) -> &Bins {
+        &self.parts[0].1.bins
+    }
+
+    /// (Z, response) pairs.
+    pub fn parts(&self) -> &[(u32, Response)] {
+        &self.parts
+    }
+
+    /// Binned SM rate of a source: each element's isotopes through its own
+    /// response, summed. Parts of an element without a response are an error
+    /// upstream (quench-smear builds one per Z of the rates table).
+    pub fn apply_source(&self, s: &SourceRates) -> Vec<f64> {
+        let mut out = vec![0.0; self.bins().len()];
+        for (z, r) in &self.parts {
+            for (o, v) in out.iter_mut().zip(r.apply(&s.total_for_z(*z))) {
+                *o += v;
+            }
+        }
+        out
+    }
+}
+
 /// Smeared spectrum dR/dT_ee at observed energies `e_obs` (keVee):
 /// ∫ dT_nr dR/dT_nr · G(e_obs; Y(T)T, σ). Counts kg⁻¹ keVee⁻¹ day⁻¹.
 pub fn smeared_spectrum(
@@ -358,6 +411,8 @@ pub fn interp_loglog(x: &[f64], y: &[f64], x0: f64) -> f64 {
 /// (1 + x)² = 1 + 2x + x² with x = g² Q'_ℓ q_N κ/(m² + 2 m_N T) (eq 7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IsotopeKernel {
+    /// Proton number (selects the detector response of its element).
+    pub z: u32,
     /// Nuclear mass, MeV.
     pub mass_mev: f64,
     /// 2 q_N κ Σ_ℓ Q'_ℓ dR_ℓ/dT, rate × MeV² (coefficient of g²/D).
@@ -393,9 +448,18 @@ pub struct SourceRates {
 impl SourceRates {
     /// Total SM rate on the grid.
     pub fn total(&self) -> Vec<f64> {
+        self.total_where(|_| true)
+    }
+
+    /// SM rate on the grid of the isotopes of element `z`.
+    pub fn total_for_z(&self, z: u32) -> Vec<f64> {
+        self.total_where(|p| p.nucleus.z == z)
+    }
+
+    fn total_where(&self, keep: impl Fn(&RatePart) -> bool) -> Vec<f64> {
         let n = self.parts.first().map_or(0, |p| p.rate.len());
         let mut out = vec![0.0; n];
-        for p in &self.parts {
+        for p in self.parts.iter().filter(|p| keep(p)) {
             for (o, v) in out.iter_mut().zip(&p.rate) {
                 *o += v;
             }
@@ -406,7 +470,7 @@ impl SourceRates {
     /// The g²/g⁴ kernels of this source for `model` (flavours combined with
     /// their lepton charges Q'_ℓ, one kernel per isotope).
     pub fn kernels(&self, model: &U1Model) -> Vec<IsotopeKernel> {
-        let mut out: Vec<(u32, IsotopeKernel)> = Vec::new();
+        let mut out: Vec<((u32, u32), IsotopeKernel)> = Vec::new();
         for p in &self.parts {
             let ql = model.lepton_charge(p.flavour);
             if ql == 0.0 {
@@ -414,13 +478,14 @@ impl SourceRates {
             }
             let nuc = &p.nucleus;
             let c = model.nuclear_charge(nuc.z, nuc.n) * p.kappa_mev2 * ql;
-            let idx = match out.iter().position(|(a, _)| *a == nuc.a) {
+            let idx = match out.iter().position(|(key, _)| *key == (nuc.z, nuc.a)) {
                 Some(i) => i,
                 None => {
                     let n = p.rate.len();
                     out.push((
-                        nuc.a,
+                        (nuc.z, nuc.a),
                         IsotopeKernel {
+                            z: nuc.z,
                             mass_mev: nuc.mass_mev,
                             a1: vec![0.0; n],
                             a2: vec![0.0; n],
@@ -530,9 +595,9 @@ pub struct BinnedModel {
 
 impl BinnedModel {
     /// Fold every source through the response once.
-    pub fn new(response: &Response, sources: &[SourceRates], model: &U1Model) -> Self {
+    pub fn new(response: &DetectorResponse, sources: &[SourceRates], model: &U1Model) -> Self {
         Self {
-            r0: sources.iter().map(|s| response.apply(&s.total())).collect(),
+            r0: sources.iter().map(|s| response.apply_source(s)).collect(),
             sigma: sources.iter().map(|s| s.sigma_frac).collect(),
             kernels: sources.iter().map(|s| s.kernels(model)).collect(),
         }
@@ -541,11 +606,11 @@ impl BinnedModel {
     /// Rᵢ(g) = R₀ᵢ + g² R₁ᵢ(m) + g⁴ R₂ᵢ(m) per source at mediator mass `m_mev`.
     pub fn polynomial(
         &self,
-        response: &Response,
+        response: &DetectorResponse,
         grid: &RecoilGrid,
         m_mev: f64,
     ) -> crate::stats::Polynomial {
-        let nb = response.bins.len();
+        let nb = response.bins().len();
         let (mut r1, mut r2) = (Vec::new(), Vec::new());
         for (k, r0) in self.kernels.iter().zip(&self.r0) {
             // A source with no SM rate in any bin has no Z' rate there either
@@ -554,7 +619,16 @@ impl BinnedModel {
                 r1.push(vec![0.0; nb]);
                 r2.push(vec![0.0; nb]);
             } else {
-                let (a, b) = binned_zprime(response, grid, k, m_mev);
+                let (mut a, mut b) = (vec![0.0; nb], vec![0.0; nb]);
+                for (z, resp) in response.parts() {
+                    let kz: Vec<IsotopeKernel> = k.iter().filter(|x| x.z == *z).cloned().collect();
+                    if kz.is_empty() {
+                        continue;
+                    }
+                    let (x, y) = binned_zprime(resp, grid, &kz, m_mev);
+                    a.iter_mut().zip(x).for_each(|(u, v)| *u += v);
+                    b.iter_mut().zip(y).for_each(|(u, v)| *u += v);
+                }
                 r1.push(a);
                 r2.push(b);
             }

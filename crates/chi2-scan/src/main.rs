@@ -287,7 +287,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
 fn measured(
     args: &Args,
     path: &std::path::Path,
-    response: &cevns_physics::rate::Response,
+    response: &cevns_physics::rate::DetectorResponse,
     sources: &[cevns_physics::rate::SourceRates],
     grid: &cevns_physics::rate::RecoilGrid,
     all_models: &[cevns_physics::model::U1Model],
@@ -295,7 +295,7 @@ fn measured(
 ) -> anyhow::Result<(BinnedData, Option<serde_json::Value>)> {
     let (response, sources, grid, all_models, opts) = (response, sources, grid, all_models, *opts);
     let data = load_dataset(path).context("loading the dataset")?;
-    let edges = response.bins.edges();
+    let edges = response.bins().edges();
     if edges.len() != data.edges.len()
         || edges
             .iter()
@@ -389,7 +389,7 @@ fn measured(
 fn asimov(
     args: &Args,
     det_path: &std::path::Path,
-    response: &cevns_physics::rate::Response,
+    response: &cevns_physics::rate::DetectorResponse,
     sources: &[cevns_physics::rate::SourceRates],
 ) -> anyhow::Result<(BinnedData, String)> {
     let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
@@ -411,11 +411,11 @@ fn asimov(
         )));
     }
     let bins = det.bins(det_path)?;
-    if bins.edges().len() != response.bins.edges().len()
+    if bins.edges().len() != response.bins().edges().len()
         || bins
             .edges()
             .iter()
-            .zip(response.bins.edges())
+            .zip(response.bins().edges())
             .any(|(a, b)| (a - b).abs() > 1e-6)
     {
         return Err(bad_input(format!(
@@ -425,7 +425,7 @@ fn asimov(
     }
     let mut sm = vec![0.0; bins.len()];
     for s in sources {
-        for (a, b) in sm.iter_mut().zip(response.apply(&s.total())) {
+        for (a, b) in sm.iter_mut().zip(response.apply_source(s)) {
             *a += b;
         }
     }

@@ -14,7 +14,9 @@ use cevns_io::schema::{read_rates, response_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
 use cevns_physics::quenching::Quenching;
-use cevns_physics::rate::{Response, quenched_spectrum, rate_with_zprime, smeared_spectrum};
+use cevns_physics::rate::{
+    DetectorResponse, Response, quenched_spectrum, rate_with_zprime, smeared_spectrum,
+};
 
 /// Detector response of a CEvNS experiment.
 ///
@@ -113,20 +115,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let all_models = load_models(&args.models).context("loading models")?;
     let models = select_models(&args.models, &all_models, &args.benchmark_models)?;
     let (grid, sources) = read_rates(&args.rates).context("reading rates")?;
-    let z = sources
-        .first()
-        .and_then(|s| s.parts.first())
-        .map(|p| p.nucleus.z)
-        .unwrap_or(0);
-    if sources
+    // One quenching and one response per element of the target (Lindhard
+    // depends on Z; a compound such as CsI has two).
+    let mut zs: Vec<u32> = sources
         .iter()
-        .flat_map(|s| &s.parts)
-        .any(|p| p.nucleus.z != z)
-    {
-        return Err(bad_input(format!(
-            "{}: isotopes of more than one element; quenching needs one Z",
-            args.rates.display()
-        )));
+        .flat_map(|s| s.parts.iter().map(|p| p.nucleus.z))
+        .collect();
+    zs.sort_unstable();
+    zs.dedup();
+    if zs.is_empty() {
+        return Err(bad_input(format!("{}: no rates", args.rates.display())));
     }
     let k_override =
         match args.k.as_str() {
@@ -135,22 +133,33 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 bad_input(format!("--k `{text}` is neither a number nor `detector`"))
             })?),
         };
-    let q = det.quenching(&args.detector, z, k_override)?;
     let efficiency = det.efficiency(&args.detector)?;
-    let quench_desc = match &q {
-        Quenching::Lindhard(l) => format!("Lindhard k = {}", l.k),
-        Quenching::Table(_) => "tabulated Y(T_nr)".to_string(),
-    };
-    let resp = Response::build(
-        &grid,
-        &q,
-        &det.resolution,
-        &bins,
-        &efficiency,
-        det.ionization_threshold_ev / 1e3,
-    )?;
+    let mut quench: Vec<(u32, Quenching)> = Vec::new();
+    let mut parts = Vec::new();
+    for &z in &zs {
+        let q = det.quenching(&args.detector, z, k_override)?;
+        let r = Response::build(
+            &grid,
+            &q,
+            &det.resolution,
+            &bins,
+            &efficiency,
+            det.ionization_threshold_ev / 1e3,
+        )?;
+        parts.push((z, r));
+        quench.push((z, q));
+    }
+    let resp = DetectorResponse::new(parts)?;
+    let quench_desc = quench
+        .iter()
+        .map(|(z, q)| match q {
+            Quenching::Lindhard(l) => format!("Z = {z}: Lindhard k = {}", l.k),
+            Quenching::Table(_) => format!("Z = {z}: tabulated Y(T_nr)"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
     args.common.log(format!(
-        "quench-smear: {} (Z = {z}), {quench_desc}, {} bins {:.3}–{:.3} keVee",
+        "quench-smear: {} ({quench_desc}), {} bins {:.3}–{:.3} keVee",
         det.name,
         bins.len(),
         bins.edges()[0],
@@ -161,7 +170,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let (mut bb, mut blo, mut bhi, mut bsrc, mut brate, mut bsig) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     for s in &sources {
-        let r = resp.apply(&s.total());
+        let r = resp.apply_source(s);
         for (i, v) in r.iter().enumerate() {
             let (lo, hi) = bins.bin(i);
             bb.push(i as u32);
@@ -222,23 +231,29 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let spectra: Vec<(Vec<f64>, Vec<f64>)> = curves
         .par_iter()
         .map(|(name, _, g, m)| {
-            let mut r = vec![0.0; grid.len()];
-            for s in &selected {
-                let part = if name == "SM" {
-                    s.total()
-                } else {
-                    let model = models.iter().find(|x| &x.name == name);
-                    let kernels = model.map(|mm| s.kernels(mm)).unwrap_or_default();
-                    rate_with_zprime(&grid, &s.total(), &kernels, *g, *m)
-                };
-                for (a, b) in r.iter_mut().zip(part) {
-                    *a += b;
+            let model = models.iter().find(|x| &x.name == name);
+            let (mut smeared, mut raw) = (vec![0.0; n], vec![0.0; n]);
+            for (z, q) in &quench {
+                // dR/dT_nr of this element's isotopes, SM or SM + Z'.
+                let mut r = vec![0.0; grid.len()];
+                for s in &selected {
+                    let sm = s.total_for_z(*z);
+                    let part = match model {
+                        Some(mm) if name != "SM" => {
+                            let kernels: Vec<_> =
+                                s.kernels(mm).into_iter().filter(|k| k.z == *z).collect();
+                            rate_with_zprime(&grid, &sm, &kernels, *g, *m)
+                        }
+                        _ => sm,
+                    };
+                    r.iter_mut().zip(part).for_each(|(a, b)| *a += b);
                 }
+                let sm_ee = smeared_spectrum(&grid, q, &det.resolution, &r, &e_obs);
+                let raw_ee = quenched_spectrum(&grid, q, &r, &e_obs);
+                smeared.iter_mut().zip(sm_ee).for_each(|(a, b)| *a += b);
+                raw.iter_mut().zip(raw_ee).for_each(|(a, b)| *a += b);
             }
-            (
-                smeared_spectrum(&grid, &q, &det.resolution, &r, &e_obs),
-                quenched_spectrum(&grid, &q, &r, &e_obs),
-            )
+            (smeared, raw)
         })
         .collect();
     let (mut sc, mut sl, mut sg, mut sm, mut ss, mut se, mut sv, mut su) = (
@@ -276,7 +291,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let prov = Provenance::new("quench-smear")
         .param("detector", &det.name)
         .param("quenching", &quench_desc)
-        .param("z", z)
+        .param("z", &zs)
         .param("resolution", det.resolution)
         .param("efficiency", format!("{:?}", det.efficiency))
         .param("ionization_threshold_ev", det.ionization_threshold_ev)
