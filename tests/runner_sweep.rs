@@ -9,7 +9,7 @@ mod runner_support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use runner_support::{Fx, ran, text, v};
+use runner_support::{Fx, expect_bad, ran, text, v};
 
 /// `a -> s[0.1], s[0.2], s[x_y]` (s also reads `data/<value>.txt`), then
 /// `g` gathers every shard, `one` reads the `0.2` shard only.
@@ -178,20 +178,6 @@ fn dag_and_status_show_shards() {
         "{}",
         text(&out)
     );
-}
-
-/// Expect exit 2 and every needle in the message, nothing run.
-fn expect_bad(fx: &Fx, yaml: &str, args: &[&str], needles: &[&str]) {
-    fx.write_pipeline(yaml);
-    let mut all = vec!["run", "pipeline.yaml"];
-    all.extend_from_slice(args);
-    let out = fx.cevns(&all);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{t}");
-    for n in needles {
-        assert!(t.contains(n), "expected `{n}` in:\n{t}");
-    }
-    assert!(fx.runs().is_empty(), "a stage ran despite invalid input");
 }
 
 #[test]

@@ -5,22 +5,7 @@
 
 mod runner_support;
 
-use runner_support::{Fx, PIPELINE, text};
-
-/// Run with a modified pipeline; expect exit 2, a message containing every
-/// `needle`, and no stage run.
-fn expect_bad(fx: &Fx, yaml: &str, args: &[&str], needles: &[&str]) {
-    fx.write_pipeline(yaml);
-    let mut all = vec!["run", "pipeline.yaml"];
-    all.extend_from_slice(args);
-    let out = fx.cevns(&all);
-    let t = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{t}");
-    for n in needles {
-        assert!(t.contains(n), "expected `{n}` in:\n{t}");
-    }
-    assert!(fx.runs().is_empty(), "a stage ran despite invalid input");
-}
+use runner_support::{Fx, PIPELINE, expect_bad, text};
 
 #[test]
 fn unknown_key_is_named() {

@@ -224,3 +224,18 @@ pub fn text(o: &Output) -> String {
 pub fn v(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
+
+/// Run with a modified pipeline; expect exit 2, a message containing every
+/// `needle`, and no stage run.
+pub fn expect_bad(fx: &Fx, yaml: &str, args: &[&str], needles: &[&str]) {
+    fx.write_pipeline(yaml);
+    let mut all = vec!["run", "pipeline.yaml"];
+    all.extend_from_slice(args);
+    let out = fx.cevns(&all);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    for n in needles {
+        assert!(t.contains(n), "expected `{n}` in:\n{t}");
+    }
+    assert!(fx.runs().is_empty(), "a stage ran despite invalid input");
+}
