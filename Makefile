@@ -4,8 +4,9 @@
 
 CARGO    ?= cargo
 PIPELINE ?= pipelines/paper.yaml
-RUNNER   := target/release/cevns
-DEBUG_RUNNER := target/debug/cevns
+# Honour CARGO_TARGET_DIR when it is set (cargo builds there, not in target/).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+RUNNER   := $(TARGET_DIR)/release/cevns
 # Use cargo-nextest when it is installed, plain cargo test otherwise.
 NEXTEST  := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo yes)
 

@@ -10,7 +10,7 @@
 # Uses hyperfine when installed (mean ± σ of RUNS runs), else bash's `time`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-target/release}
+BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 PIPE=${PIPE:-pipelines/paper.yaml}
 OUT=outputs/paper
 RUNS=${RUNS:-5}
