@@ -24,6 +24,8 @@ compare:
 
 run:
 	$(RUNNER) run $(PIPELINE)
+	@echo "Done: outputs/paper/ has summary.md, REPORT.md, limits.csv and figures/ (CDEX-10 surrogate data)."
+
 
 dry-run: build
 	$(RUNNER) run --dry-run $(PIPELINE)
