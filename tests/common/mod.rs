@@ -152,3 +152,22 @@ pub fn scratch_root() -> tempfile::TempDir {
     copy_dir(&repo().join("pipelines"), &dir.path().join("pipelines"));
     dir
 }
+
+/// The mass dependence eq 7 predicts for every model: flat for m ≪ q
+/// (0.01 vs 0.1 MeV, within 1e-3) and g90 ∝ m for m ≫ q (100 vs 1000 MeV,
+/// within `linear_tol`).
+pub fn assert_flat_then_linear(rows: &[(String, f64, f64)], linear_tol: f64) {
+    for model in ["B-L", "B-3Le", "B-3Lmu", "B-3Ltau"] {
+        let (a, b) = (g90(rows, model, 0.01), g90(rows, model, 0.1));
+        assert!(
+            (b / a - 1.0).abs() < 1e-3,
+            "{model}: flat below 0.1 MeV ({a} vs {b})"
+        );
+        let (h1, h2) = (g90(rows, model, 100.0), g90(rows, model, 1000.0));
+        let ratio = (h2 / h1) / (1000.0 / 100.0);
+        assert!(
+            (ratio - 1.0).abs() < linear_tol,
+            "{model}: g90 ∝ m above 100 MeV (ratio {ratio})"
+        );
+    }
+}

@@ -127,12 +127,15 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
 
     let order = distinct(spectrum.curves.iter().map(|c| c.curve.clone()));
     let sample = |pts: &[(f64, f64)]| pts.iter().map(|&p| Some(p)).collect::<Vec<_>>();
-    let mut lines = Vec::new();
-    for c in &curves {
-        let colour = model_colour(
+    let colour_of = |c: &SpectrumCurve| {
+        model_colour(
             &c.curve,
             order.iter().position(|n| n == &c.curve).unwrap_or(0),
-        );
+        )
+    };
+    let mut lines = Vec::new();
+    for c in &curves {
+        let colour = colour_of(c);
         lines.push(Line {
             polylines: frame.clip(&sample(&c.smeared)),
             colour,
@@ -142,10 +145,7 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
         });
     }
     for c in &curves {
-        let colour = model_colour(
-            &c.curve,
-            order.iter().position(|n| n == &c.curve).unwrap_or(0),
-        );
+        let colour = colour_of(c);
         lines.push(Line {
             polylines: frame.clip(&sample(&c.unsmeared)),
             colour,
