@@ -15,7 +15,7 @@ use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
 use cevns_physics::rate::BinnedModel;
 use cevns_physics::stats::{
-    BinnedData, LimitOptions, calibrate_uniform_delta, coupling_grid, upper_limit,
+    BinnedData, LimitOptions, PullChi2, calibrate_uniform_delta, coupling_grid, upper_limit,
 };
 
 /// Scan Δχ² over coupling g and mediator mass m_Z' and find the 90 % CL
@@ -181,17 +181,23 @@ fn run(args: &Args) -> anyhow::Result<()> {
             .par_iter()
             .map(|&m| bm.polynomial(&response, &grid, m))
             .collect();
-        let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
-        let scan: Vec<Vec<f64>> = polys
+        // χ²(g) per mass with the pull products precomputed (no allocation
+        // per evaluation).
+        let chi2s: Vec<PullChi2> = polys
             .par_iter()
-            .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
+            .map(|p| PullChi2::new(p, &binned, &bm.sigma))
+            .collect();
+        let chi2_0 = chi2s[0].eval(0.0);
+        let scan: Vec<Vec<f64>> = chi2s
+            .par_iter()
+            .map(|c| gs.iter().map(|&g| c.eval(g)).collect())
             .collect();
         let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
         chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
-        let limits: Vec<Option<f64>> = polys
+        let limits: Vec<Option<f64>> = chi2s
             .par_iter()
-            .map(|p| {
-                let l = upper_limit(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
+            .map(|c| {
+                let l = upper_limit(|g| c.eval(g), chi2_min, &opts);
                 pb.inc(1);
                 l
             })
