@@ -287,31 +287,66 @@ impl PullChi2 {
         if let Some((data, poly, sigma)) = &self.reference {
             return (poly.chi2(data, sigma, g), Form::Reference);
         }
+        match self.k {
+            0..=2 => self.eval_fixed::<2>(g),
+            3..=4 => self.eval_fixed::<4>(g),
+            5..=8 => self.eval_fixed::<8>(g),
+            _ => self.eval_fixed::<MAX_PULLS>(g),
+        }
+    }
+
+    /// [`Self::eval_form`] with stack arrays of K ≥ k pulls.
+    #[allow(clippy::needless_range_loop)] // dense k×k index loops (Cholesky)
+    fn eval_fixed<const K: usize>(&self, g: f64) -> (f64, Form) {
         let s = g * g;
         let k = self.k;
         let rr = eval4(&self.rr, s);
-        let mut a = [0.0; MAX_PULLS * MAX_PULLS];
-        let mut b = [0.0; MAX_PULLS];
+        let mut a = [[0.0; K]; K];
+        let mut b = [0.0; K];
         for p in 0..k {
             b[p] = eval4(&self.cr[p], s);
             for q in 0..=p {
-                let v = eval4(&self.cc[p * (p + 1) / 2 + q], s);
-                a[p * k + q] = v;
-                a[q * k + p] = v;
+                a[p][q] = eval4(&self.cc[p * (p + 1) / 2 + q], s);
             }
-            a[p * k + p] += 1.0;
+            a[p][p] += 1.0;
         }
-        // The quadratic form at ξ needs A after the factorisation too.
-        let a0 = a;
+        // A = L Lᵀ (L in the lower triangle), L y = b, Lᵀ ξ = y.
+        for j in 0..k {
+            let mut d = a[j][j];
+            for p in 0..j {
+                d -= a[j][p] * a[j][p];
+            }
+            let d = d.max(f64::MIN_POSITIVE).sqrt();
+            a[j][j] = d;
+            for i in j + 1..k {
+                let mut t = a[i][j];
+                for p in 0..j {
+                    t -= a[i][p] * a[j][p];
+                }
+                a[i][j] = t / d;
+            }
+        }
         let mut xi = b;
-        cholesky_solve_in_place(&mut a[..k * k], k, &mut xi[..k]);
-        let (xi, b) = (&xi[..k], &b[..k]);
+        for i in 0..k {
+            for p in 0..i {
+                xi[i] -= a[i][p] * xi[p];
+            }
+            xi[i] /= a[i][i];
+        }
+        for i in (0..k).rev() {
+            for p in i + 1..k {
+                xi[i] -= a[p][i] * xi[p];
+            }
+            xi[i] /= a[i][i];
+        }
+        // χ² = rᵀr − 2bᵀξ + ξᵀAξ with ξᵀAξ = ‖Lᵀξ‖²: second order in the
+        // error of ξ.
         let mut quad = rr;
         let mut bound = eval4(&self.rr_abs, s).sqrt();
         let (mut xx, mut cc_sum) = (0.0, 0.0);
         for p in 0..k {
-            let row: f64 = (0..k).map(|q| a0[p * k + q] * xi[q]).sum();
-            quad += xi[p] * (row - 2.0 * b[p]);
+            let lt: f64 = (p..k).map(|q| a[q][p] * xi[q]).sum();
+            quad += lt * lt - 2.0 * b[p] * xi[p];
             let cc = eval4(&self.cc_abs[p], s);
             bound += xi[p].abs() * cc.sqrt();
             xx += xi[p] * xi[p];
@@ -326,7 +361,7 @@ impl PullChi2 {
         if err <= FAST_REL_TOL * quad {
             return (quad, Form::Expanded);
         }
-        (self.sum_of_squares(s), Form::SumOfSquares)
+        (self.sum_of_squares::<K>(s), Form::SumOfSquares)
     }
 
     /// min_ξ ‖r − Cξ‖² + ‖ξ‖² at s = g² by Givens rotations of the stacked
@@ -335,14 +370,14 @@ impl PullChi2 {
     /// χ² is the sum of their squares. Backward stable, no normal equations,
     /// so neither the cancellation of rᵀr − bᵀξ nor the squared condition
     /// number of CᵀC enters.
-    fn sum_of_squares(&self, s: f64) -> f64 {
+    fn sum_of_squares<const K: usize>(&self, s: f64) -> f64 {
         let k = self.k;
-        let mut rm = [0.0; MAX_PULLS * MAX_PULLS];
-        for p in 0..k {
-            rm[p * k + p] = 1.0;
+        let mut rm = [[0.0; K]; K];
+        for (p, row) in rm.iter_mut().enumerate().take(k) {
+            row[p] = 1.0;
         }
-        let mut z = [0.0; MAX_PULLS];
-        let mut row = [0.0; MAX_PULLS];
+        let mut z = [0.0; K];
+        let mut row = [0.0; K];
         let mut chi2 = 0.0;
         for i in 0..self.n {
             for (x, c) in row.iter_mut().zip(&self.c[i * k..(i + 1) * k]) {
@@ -354,16 +389,16 @@ impl PullChi2 {
                 if x == 0.0 {
                     continue;
                 }
-                let d = rm[p * k + p];
+                let d = rm[p][p];
                 let mut h = (d * d + x * x).sqrt();
                 if !(h.is_finite() && h > 0.0) {
                     h = d.hypot(x);
                 }
                 let (cs, sn) = (d / h, x / h);
-                rm[p * k + p] = h;
+                rm[p][p] = h;
                 for q in p + 1..k {
-                    let (a, b) = (rm[p * k + q], row[q]);
-                    rm[p * k + q] = cs * a + sn * b;
+                    let (a, b) = (rm[p][q], row[q]);
+                    rm[p][q] = cs * a + sn * b;
                     row[q] = cs * b - sn * a;
                 }
                 let a = z[p];
@@ -386,39 +421,6 @@ pub enum Form {
     SumOfSquares,
     /// More than [`MAX_PULLS`] pulls: [`pull_chi2`] itself.
     Reference,
-}
-
-/// Solve A y = b in place for symmetric positive definite A (k×k, overwritten
-/// by its Cholesky factor), y overwriting b. Same arithmetic as
-/// [`cholesky_solve`], without allocating.
-fn cholesky_solve_in_place(a: &mut [f64], k: usize, y: &mut [f64]) {
-    for j in 0..k {
-        let mut d = a[j * k + j];
-        for p in 0..j {
-            d -= a[j * k + p] * a[j * k + p];
-        }
-        let d = d.max(f64::MIN_POSITIVE).sqrt();
-        a[j * k + j] = d;
-        for i in j + 1..k {
-            let mut s = a[i * k + j];
-            for p in 0..j {
-                s -= a[i * k + p] * a[j * k + p];
-            }
-            a[i * k + j] = s / d;
-        }
-    }
-    for i in 0..k {
-        for p in 0..i {
-            y[i] -= a[i * k + p] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
-    for i in (0..k).rev() {
-        for p in i + 1..k {
-            y[i] -= a[p * k + i] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
 }
 
 /// Options of the coupling scan.
@@ -466,32 +468,96 @@ pub fn coupling_grid(opts: &LimitOptions) -> Vec<f64> {
         .collect()
 }
 
-/// The smallest g at which χ²(g) − χ²_min reaches `opts.delta_chi2`: a coarse
-/// log scan finds the first upward crossing, then bisection in log g to a
-/// relative precision of 1e-12. Returns `None` if no crossing below g_max.
+/// The smallest g at which χ²(g) − χ²_min reaches `opts.delta_chi2`: the
+/// first upward crossing on the coarse log grid [`coupling_grid`], refined by
+/// Brent's method in ln g (argmin's `BrentRoot`, inverse quadratic
+/// interpolation safeguarded by bisection) to 1e-12 in ln g, i.e. a relative
+/// precision of 1e-12 in g. Returns `None` if no crossing below g_max.
 pub fn upper_limit(chi2: impl Fn(f64) -> f64, chi2_min: f64, opts: &LimitOptions) -> Option<f64> {
-    let f = |g: f64| chi2(g) - chi2_min - opts.delta_chi2;
     let grid = coupling_grid(opts);
-    let mut prev = grid[0];
-    if f(prev) >= 0.0 {
-        return Some(prev);
-    }
-    for &g in &grid[1..] {
-        if f(g) >= 0.0 {
-            let (mut lo, mut hi) = (prev, g);
-            while hi / lo - 1.0 > 1e-12 {
-                let mid = (lo * hi).sqrt();
-                if f(mid) >= 0.0 {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
-            return Some((lo * hi).sqrt());
+    let mut values = Vec::with_capacity(grid.len());
+    for &g in &grid {
+        let v = chi2(g);
+        values.push(v);
+        if v - chi2_min - opts.delta_chi2 >= 0.0 {
+            break;
         }
-        prev = g;
     }
-    None
+    upper_limit_on_grid(chi2, &grid[..values.len()], &values, chi2_min, opts)
+}
+
+/// [`upper_limit`] when χ² is already known on the coarse grid: `values[i]`
+/// = χ²(`grid[i]`) (a prefix of the grid is enough if it holds the first
+/// crossing). Only the refinement evaluates `chi2`.
+pub fn upper_limit_on_grid(
+    chi2: impl Fn(f64) -> f64,
+    grid: &[f64],
+    values: &[f64],
+    chi2_min: f64,
+    opts: &LimitOptions,
+) -> Option<f64> {
+    let f = |g: f64| chi2(g) - chi2_min - opts.delta_chi2;
+    let above = |v: f64| v - chi2_min - opts.delta_chi2 >= 0.0;
+    let i = values.iter().position(|&v| above(v))?;
+    if i == 0 {
+        return Some(grid[0]);
+    }
+    Some(refine_crossing(&f, grid[i - 1], grid[i]))
+}
+
+/// Relative precision in g of the refined limit.
+const LIMIT_REL_TOL: f64 = 1e-12;
+
+/// f(g) in x = ln g, for argmin.
+struct InLog<'a>(&'a dyn Fn(f64) -> f64);
+
+impl argmin::core::CostFunction for InLog<'_> {
+    type Param = f64;
+    type Output = f64;
+    fn cost(&self, x: &f64) -> std::result::Result<f64, argmin::core::Error> {
+        Ok((self.0)(x.exp()))
+    }
+}
+
+/// A root of f between `lo` (f < 0) and `hi` (f ≥ 0), to [`LIMIT_REL_TOL`]:
+/// Brent in ln g; plain bisection in ln g if Brent fails (it cannot on a
+/// continuous f, but a NaN from f must not go unnoticed as a limit).
+fn refine_crossing(f: &dyn Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    use argmin::core::{Executor, State, TerminationReason, TerminationStatus};
+    let solver = argmin::solver::brent::BrentRoot::new(lo.ln(), hi.ln(), LIMIT_REL_TOL);
+    let run = Executor::new(InLog(f), solver)
+        .configure(|s| s.max_iters(200))
+        .timer(false)
+        .run();
+    if let Ok(res) = run {
+        let state = res.state();
+        let converged = matches!(
+            state.get_termination_status(),
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        );
+        if let (true, Some(x)) = (converged, state.get_param()) {
+            let g = x.exp();
+            if g.is_finite() && (lo..=hi).contains(&g) {
+                return g;
+            }
+        }
+    }
+    bisect_crossing(f, lo, hi)
+}
+
+/// Bisection in ln g of a crossing bracketed by `lo` (f < 0) and `hi`
+/// (f ≥ 0) to [`LIMIT_REL_TOL`] (the limit finder before issue 14; kept as
+/// the fallback and as the reference of the tests).
+fn bisect_crossing(f: &dyn Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+    while hi / lo - 1.0 > LIMIT_REL_TOL {
+        let mid = (lo * hi).sqrt();
+        if f(mid) >= 0.0 {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    (lo * hi).sqrt()
 }
 
 /// Find a uniform Δ such that the limit at one mass equals `target_g`: solves
@@ -790,5 +856,32 @@ mod tests {
             };
             assert!((new / reference - 1.0).abs() < 1e-9, "{new} vs {reference}");
         }
+    }
+
+    #[test]
+    fn brent_refinement_agrees_with_bisection_in_fewer_evaluations() {
+        let (poly, data, sigma) = rich();
+        let fast = PullChi2::new(&poly, &data, &sigma);
+        let calls = std::cell::Cell::new(0usize);
+        let target = fast.eval(0.0) + 4.605;
+        let f = |g: f64| {
+            calls.set(calls.get() + 1);
+            fast.eval(g) - target
+        };
+        let grid = coupling_grid(&LimitOptions::default());
+        let i = grid.iter().position(|&g| f(g) >= 0.0).unwrap();
+        let (lo, hi) = (grid[i - 1], grid[i]);
+        calls.set(0);
+        let brent = refine_crossing(&f, lo, hi);
+        let n_brent = calls.get();
+        calls.set(0);
+        let bisect = bisect_crossing(&f, lo, hi);
+        let n_bisect = calls.get();
+        assert!((brent / bisect - 1.0).abs() < 2e-12, "{brent} vs {bisect}");
+        assert!(f(brent).abs() < 1e-9, "Δχ² at the root off by {}", f(brent));
+        assert!(
+            n_brent < 20 && n_bisect > 30,
+            "{n_brent} vs {n_bisect} evaluations"
+        );
     }
 }

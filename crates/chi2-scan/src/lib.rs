@@ -19,7 +19,7 @@ use cevns_io::{Provenance, Table};
 use cevns_physics::model::U1Model;
 use cevns_physics::rate::{BinnedModel, DetectorResponse, RecoilGrid, SourceRates};
 use cevns_physics::stats::{
-    BinnedData, LimitOptions, PullChi2, calibrate_uniform_delta, coupling_grid, upper_limit,
+    BinnedData, LimitOptions, PullChi2, calibrate_uniform_delta, coupling_grid, upper_limit_on_grid,
 };
 
 /// Where the binned data come from.
@@ -225,10 +225,13 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             .collect();
         let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
         chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
+        // The coarse crossing comes from the scan already made; only the
+        // root refinement evaluates χ² again.
         let limits: Vec<Option<f64>> = chi2s
             .par_iter()
-            .map(|c| {
-                let l = upper_limit(|g| c.eval(g), chi2_min, &opts);
+            .zip(&scan)
+            .map(|(c, row)| {
+                let l = upper_limit_on_grid(|g| c.eval(g), &gs, row, chi2_min, &opts);
                 pb.inc(1);
                 l
             })
