@@ -82,7 +82,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         run(&args)
     })

@@ -66,7 +66,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("report", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         run(&args)
     })
