@@ -29,7 +29,18 @@ use cevns_physics::stats::{
 /// the outputs' metadata.
 ///
 /// Outputs: limits.parquet / limits.csv (model, m_zp_mev [MeV], g90), and
-/// scan.parquet (model, m_zp_mev, g, delta_chi2).
+/// scan.parquet (model, m_zp_mev, g, delta_chi2). limits.csv is plain CSV
+/// (header first); its provenance is in limits.parquet's metadata.
+///
+/// A limit is only reported where Δχ² crosses the threshold inside
+/// [--g-min, --g-max]: where Δχ² is already above it at --g-min, or never
+/// reaches it below --g-max, g90 is empty (none) and the log and the
+/// provenance (`no_limit`) say how many masses. A χ² minimum at --g-max,
+/// a calibration that does not reproduce its target and non-finite rates
+/// or χ² are errors.
+///
+/// Bounds on work: --m-points <= 5001, --g-per-decade <= 100 and at most
+/// 2·10⁶ scan rows (models × masses × couplings).
 #[derive(Debug, Parser)]
 #[command(name = "chi2-scan", version, allow_negative_numbers = true)]
 struct Args {
@@ -75,18 +86,20 @@ struct Args {
     /// Highest mediator mass [MeV].
     #[arg(long, default_value_t = 1000.0)]
     m_max_mev: f64,
-    /// Number of log-spaced masses (201 puts 40 per decade, hitting 1, 10, 100 MeV).
-    #[arg(long, default_value_t = 201)]
-    m_points: usize,
+    /// Number of log-spaced masses (201 puts 40 per decade, hitting 1, 10,
+    /// 100 MeV); at most 5001.
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u64).range(2..=MAX_M_POINTS as u64))]
+    m_points: u64,
     /// Smallest coupling of the scan.
     #[arg(long, default_value_t = 1e-9)]
     g_min: f64,
     /// Largest coupling of the scan.
     #[arg(long, default_value_t = 1.0)]
     g_max: f64,
-    /// Coarse scan points per decade of g (limits are then bisected to 1e-12).
-    #[arg(long, default_value_t = 8)]
-    g_per_decade: usize,
+    /// Coarse scan points per decade of g (limits are then bisected to
+    /// 1e-12); at most 100.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_G_PER_DECADE as u64))]
+    g_per_decade: u64,
     /// Δχ² of the limit (default 4.605 = 90 % CL, 2 d.o.f.).
     #[arg(long, default_value_t = cevns_physics::units::delta_chi2_90cl_2dof())]
     delta_chi2: f64,
@@ -108,9 +121,17 @@ struct Args {
     common: CommonArgs,
 }
 
+/// Most mediator masses per scan (25 per decade over 0.01–1000 MeV is 201).
+const MAX_M_POINTS: usize = 5001;
+/// Most coarse couplings per decade.
+const MAX_G_PER_DECADE: usize = 100;
+/// Most rows of scan.parquet (models × masses × couplings): ~150 MB in memory
+/// while it is built (4 models × 5001 masses × the default 73 couplings fit).
+const MAX_SCAN_ROWS: usize = 2_000_000;
+
 fn main() -> ExitCode {
     stage_main("chi2-scan", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         run(&args)
     })
@@ -128,25 +149,50 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
     let m_min = positive("--m-min-mev", args.m_min_mev)?;
     let m_max = positive("--m-max-mev", args.m_max_mev)?;
-    if m_max <= m_min || args.m_points < 2 {
+    let m_points = usize::try_from(args.m_points).unwrap_or(usize::MAX);
+    let g_per_decade = usize::try_from(args.g_per_decade).unwrap_or(usize::MAX);
+    if m_max <= m_min || m_points < 2 {
         return Err(bad_input(
             "need --m-max-mev > --m-min-mev and --m-points >= 2",
         ));
     }
     let g_min = positive("--g-min", args.g_min)?;
     let g_max = positive("--g-max", args.g_max)?;
-    if g_max <= g_min || args.g_per_decade == 0 {
+    if g_max <= g_min || g_per_decade == 0 {
         return Err(bad_input("need --g-max > --g-min and --g-per-decade >= 1"));
+    }
+    if (g_max / g_min).log10() > 30.0 {
+        return Err(bad_input(format!(
+            "--g-min {g_min:e} .. --g-max {g_max:e} spans more than 30 decades"
+        )));
     }
     let opts = LimitOptions {
         g_min,
         g_max,
-        per_decade: args.g_per_decade,
+        per_decade: g_per_decade,
         delta_chi2: positive("--delta-chi2", args.delta_chi2)?,
     };
+    if let Some(g) = args.calibrate_g90
+        && !(g.is_finite() && g > g_min && g < g_max)
+    {
+        return Err(bad_input(format!(
+            "--calibrate-g90 {g:e} is outside the coupling range ({g_min:e}, {g_max:e}) of the scan"
+        )));
+    }
 
     let all_models = load_models(&args.models).context("loading models")?;
     let models = select_models(&args.models, &all_models, &args.model_names)?;
+    // Bound the work before reading anything large.
+    let gs = coupling_grid(&opts);
+    let rows = models.len() * m_points * gs.len();
+    if rows > MAX_SCAN_ROWS {
+        return Err(bad_input(format!(
+            "the scan would have {rows} rows ({} models × {m_points} masses × {} couplings), \
+             more than {MAX_SCAN_ROWS}: lower --m-points or --g-per-decade, or scan fewer models",
+            models.len(),
+            gs.len()
+        )));
+    }
     let (grid, sources) = read_rates(&args.rates).context("reading rates")?;
     let response = read_response(&args.response, &grid).context("reading the response")?;
     let (binned, calibration, data_kind, data_path) = match (&args.data, &args.asimov_detector) {
@@ -166,8 +212,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         _ => return Err(bad_input("give exactly one of --data or --asimov-detector")),
     };
 
-    let masses = cevns_physics::stats::log_grid(m_min, m_max, args.m_points);
-    let gs = coupling_grid(&opts);
+    let masses = cevns_physics::stats::log_grid(m_min, m_max, m_points);
+    check_finite_data(&binned)?;
     let pb = args
         .common
         .progress((models.len() * masses.len()) as u64, "chi2-scan");
@@ -175,27 +221,79 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let (mut sm, mut smass, mut sg, mut sd) = (vec![], vec![], vec![], vec![]);
     let mut csv = String::from("model,m_zp_mev,g90\n");
     let mut chi2_mins = serde_json::Map::new();
+    let mut no_limit = serde_json::Map::new();
     for model in &models {
         let bm = BinnedModel::new(&response, &sources, model);
         let polys: Vec<_> = masses
             .par_iter()
             .map(|&m| bm.polynomial(&response, &grid, m))
             .collect();
+        for (p, &m) in polys.iter().zip(&masses) {
+            check_finite_rates(p, &bm.sigma, &model.name, m)?;
+        }
         let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
         let scan: Vec<Vec<f64>> = polys
             .par_iter()
             .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
             .collect();
+        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
+            anyhow::bail!(
+                "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
+                model.name
+            );
+        }
         let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
+        // The minimum must lie inside the range: at g_max the data ask for
+        // more new physics than the scan covers, and no limit is meaningful.
+        if let Some((i, _)) = scan
+            .iter()
+            .enumerate()
+            .find(|(_, row)| row.last().is_some_and(|&c| c <= chi2_min && c < chi2_0))
+        {
+            return Err(bad_input(format!(
+                "model `{}`: the χ² minimum is at the edge g = --g-max = {g_max:e} (m = {:.4e} MeV): \
+                 the data (R_obs − B) ask for a larger rate than the scan covers; \
+                 check r_obs and background in {}, or raise --g-max",
+                model.name,
+                masses[i],
+                data_path.display()
+            )));
+        }
         chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
-        let limits: Vec<Option<f64>> = polys
+        let limits: Vec<Limit> = polys
             .par_iter()
             .map(|p| {
-                let l = upper_limit(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
+                let l = limit_in_range(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
                 pb.inc(1);
                 l
             })
             .collect();
+        let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
+        let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
+        if below > 0 {
+            args.common.log(format!(
+                "chi2-scan: warning: {:>8}: {below} of {} masses have Δχ² >= {} already at --g-min = {g_min:e}; \
+                 no limit reported there (the SM is disfavoured by the data; lower --g-min to see where)",
+                model.name,
+                masses.len(),
+                opts.delta_chi2
+            ));
+        }
+        if above > 0 {
+            args.common.log(format!(
+                "chi2-scan: {:>8}: {above} of {} masses are not excluded up to --g-max = {g_max:e}; no limit there",
+                model.name,
+                masses.len()
+            ));
+        }
+        no_limit.insert(
+            model.name.clone(),
+            serde_json::json!({
+                "excluded_already_at_g_min": below,
+                "not_excluded_up_to_g_max": above,
+            }),
+        );
+        let limits: Vec<Option<f64>> = limits.iter().map(|l| l.value()).collect();
         for (i, &m) in masses.iter().enumerate() {
             lm.push(model.name.clone());
             ll.push(model.display().to_string());
@@ -236,10 +334,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
         )
         .param("m_min_mev", m_min)
         .param("m_max_mev", m_max)
-        .param("m_points", args.m_points)
+        .param("m_points", m_points)
         .param("g_min", g_min)
         .param("g_max", g_max)
-        .param("g_per_decade", args.g_per_decade)
+        .param("g_per_decade", g_per_decade)
         .param("delta_chi2", opts.delta_chi2)
         .param("calibrate_model", &args.calibrate_model)
         .param("calibrate_mass_mev", args.calibrate_mass_mev)
@@ -250,6 +348,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .inputs("delta-from", args.delta_from.iter().map(|p| p.as_path()))?
         .input("models", &args.models)?
         .extra("chi2_min", chi2_mins)
+        .extra("no_limit", no_limit)
         .extra(
             "pulls",
             "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
@@ -269,12 +368,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .f64("m_zp_mev", "MeV", smass)
         .f64("g", "1", sg)
         .f64("delta_chi2", "1", sd);
-    let header = format!(
-        "# cevns-pipeline chi2-scan provenance: {}\n",
-        prov.to_json()
-    );
+    // Plain CSV (header first) that pandas/polars read with default
+    // options; the provenance is in limits.parquet's metadata.
     out.write_bytes(&args.out_limits, &limits.to_parquet_bytes(&prov)?)?;
-    out.write_bytes(&args.out_csv, format!("{header}{csv}").as_bytes())?;
+    out.write_bytes(&args.out_csv, csv.as_bytes())?;
     out.write_bytes(&args.out_scan, &scan.to_parquet_bytes(&prov)?)?;
     out.commit()?;
     args.common
@@ -364,6 +461,7 @@ fn measured(
             let bm = BinnedModel::new(response, sources, model);
             let poly = bm.polynomial(response, grid, m);
             let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, &opts)?;
+            verify_calibration(&residual, &poly, &bm.sigma, d, g90, &opts, name, m)?;
             args.common.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
             (
                 vec![d; residual.len()],
@@ -457,4 +555,120 @@ fn asimov(
         },
         kind,
     ))
+}
+
+/// Where Δχ² crosses the limit threshold relative to the scanned range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Limit {
+    /// A crossing inside (g_min, g_max): the limit.
+    At(f64),
+    /// Δχ² ≥ threshold already at g_min: the edge is not a limit.
+    BelowRange,
+    /// No crossing up to g_max: not excluded.
+    AboveRange,
+}
+
+impl Limit {
+    fn value(self) -> Option<f64> {
+        match self {
+            Limit::At(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+/// The limit of one mass point, with the edges of the coupling range told
+/// apart from a crossing inside it.
+fn limit_in_range(chi2: impl Fn(f64) -> f64, chi2_min: f64, opts: &LimitOptions) -> Limit {
+    if chi2(opts.g_min) - chi2_min >= opts.delta_chi2 {
+        return Limit::BelowRange;
+    }
+    match upper_limit(chi2, chi2_min, opts) {
+        Some(g) if g.is_finite() && g > opts.g_min && g <= opts.g_max => Limit::At(g),
+        Some(_) => Limit::BelowRange,
+        None => Limit::AboveRange,
+    }
+}
+
+/// R_obs − B and Δ must be finite (Δ > 0) in every bin.
+fn check_finite_data(b: &BinnedData) -> anyhow::Result<()> {
+    if let Some(i) = b.residual.iter().position(|v| !v.is_finite()) {
+        return Err(bad_input(format!(
+            "bin {i}: R_obs − B = {} is not finite",
+            b.residual[i]
+        )));
+    }
+    if let Some(i) = b.delta.iter().position(|d| !(d.is_finite() && *d > 0.0)) {
+        return Err(bad_input(format!(
+            "bin {i}: Δ = {} must be finite and > 0",
+            b.delta[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Rate coefficients R₀, R₁, R₂ (and the pull widths) must be finite.
+fn check_finite_rates(
+    p: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let bad = [&p.r0, &p.r1, &p.r2]
+        .iter()
+        .flat_map(|t| t.iter().flatten())
+        .chain(sigma)
+        .find(|v| !v.is_finite());
+    match bad {
+        Some(v) => Err(bad_input(format!(
+            "model `{model}`, m = {m:.4e} MeV: a binned rate is {v} (not finite); \
+             check the fluxes, cross sections and charges that made rates.parquet / response.parquet"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Re-derive the limit at the calibration point with the calibrated Δ, the
+/// way the scan does (χ² minimum over the whole coupling grid), and refuse a
+/// Δ that does not reproduce the target: a calibration that "succeeds"
+/// towards a wrong limit is worse than none.
+#[allow(clippy::too_many_arguments)]
+fn verify_calibration(
+    residual: &[f64],
+    poly: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    delta: f64,
+    target: f64,
+    opts: &LimitOptions,
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let data = BinnedData {
+        residual: residual.to_vec(),
+        delta: vec![delta; residual.len()],
+    };
+    check_finite_data(&data).context("calibrated Δ")?;
+    let c = |g: f64| poly.chi2(&data, sigma, g);
+    let chi2_min = coupling_grid(opts)
+        .into_iter()
+        .map(c)
+        .fold(c(0.0), f64::min);
+    let got = limit_in_range(c, chi2_min, opts);
+    match got {
+        Limit::At(g) if (g / target - 1.0).abs() < 1e-6 => Ok(()),
+        _ => {
+            let what = match got {
+                Limit::At(g) => format!("gives g90 = {g:.6e}"),
+                Limit::BelowRange => format!(
+                    "leaves no limit: Δχ² >= {} already at --g-min (the data disfavour g = 0)",
+                    opts.delta_chi2
+                ),
+                Limit::AboveRange => "leaves no limit below --g-max".to_string(),
+            };
+            anyhow::bail!(
+                "calibration failed: Δ = {delta:.6e} for {model} at {m} MeV {what}, not the target {target:e}; \
+                 the data (R_obs − B) cannot be calibrated to that limit"
+            )
+        }
+    }
 }
