@@ -259,7 +259,7 @@ fn charges_and_fluxes_beyond_any_physical_scale_are_rejected() {
         ],
         2,
         "beyond any physical neutrino source",
-        &[out.clone()],
+        std::slice::from_ref(&out),
     );
 }
 

@@ -1,22 +1,15 @@
 //! `chi2-scan`: pull χ² (eq 20) over (g, m_Z') and 90 % CL upper limits on
 //! the U(1)' coupling for each model.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
-use rayon::prelude::*;
 
-use cevns_io::data::{load_dataset, load_models, select_models};
-use cevns_io::schema::{read_rates, read_response};
 use cevns_io::stage::{CommonArgs, bad_input};
-use cevns_io::{OutputSet, Provenance, Table, stage_main};
-use cevns_physics::rate::BinnedModel;
-use cevns_physics::stats::{
-    BinnedData, LimitOptions, calibrate_uniform_delta, coupling_grid, upper_limit,
-};
+use cevns_io::{OutputSet, stage_main};
+use cevns_physics::stats::LimitOptions;
+use chi2_scan::{DataSource, DeltaSource, MassGrid, ScanConfig};
 
 /// Scan Δχ² over coupling g and mediator mass m_Z' and find the 90 % CL
 /// (Δχ² = 4.605, 2 d.o.f.) upper limit g₉₀(m) for each U(1)' model.
@@ -88,7 +81,7 @@ struct Args {
     m_max_mev: f64,
     /// Number of log-spaced masses (201 puts 40 per decade, hitting 1, 10,
     /// 100 MeV); at most 5001.
-    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u64).range(2..=MAX_M_POINTS as u64))]
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u64).range(2..=chi2_scan::MAX_M_POINTS as u64))]
     m_points: u64,
     /// Smallest coupling of the scan.
     #[arg(long, default_value_t = 1e-9)]
@@ -98,7 +91,7 @@ struct Args {
     g_max: f64,
     /// Coarse scan points per decade of g (limits are then bisected to
     /// 1e-12); at most 100.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=MAX_G_PER_DECADE as u64))]
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=chi2_scan::MAX_G_PER_DECADE as u64))]
     g_per_decade: u64,
     /// Δχ² of the limit (default 4.605 = 90 % CL, 2 d.o.f.).
     #[arg(long, default_value_t = cevns_physics::units::delta_chi2_90cl_2dof())]
@@ -121,554 +114,81 @@ struct Args {
     common: CommonArgs,
 }
 
-/// Most mediator masses per scan (25 per decade over 0.01–1000 MeV is 201).
-const MAX_M_POINTS: usize = 5001;
-/// Most coarse couplings per decade.
-const MAX_G_PER_DECADE: usize = 100;
-/// Most rows of scan.parquet (models × masses × couplings): ~150 MB in memory
-/// while it is built (4 models × 5001 masses × the default 73 couplings fit).
-const MAX_SCAN_ROWS: usize = 2_000_000;
-
 fn main() -> ExitCode {
     stage_main("chi2-scan", || {
         let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
-        run(&args)
+        let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
+        let res = chi2_scan::run(&args.config()?, &args.common)?;
+        let prov = &res.provenance;
+        out.write_bytes(&args.out_limits, &res.limits.to_parquet_bytes(prov)?)?;
+        out.write_bytes(&args.out_csv, &res.csv_bytes())?;
+        out.write_bytes(&args.out_scan, &res.scan.to_parquet_bytes(prov)?)?;
+        out.commit()?;
+        args.common
+            .log(format!("chi2-scan: wrote {}", args.out_limits.display()));
+        Ok(())
     })
 }
 
-fn positive(name: &str, v: f64) -> anyhow::Result<f64> {
-    if v.is_finite() && v > 0.0 {
-        Ok(v)
-    } else {
-        Err(bad_input(format!("{name} = {v} must be finite and > 0")))
-    }
-}
-
-fn run(args: &Args) -> anyhow::Result<()> {
-    let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
-    let m_min = positive("--m-min-mev", args.m_min_mev)?;
-    let m_max = positive("--m-max-mev", args.m_max_mev)?;
-    let m_points = usize::try_from(args.m_points).unwrap_or(usize::MAX);
-    let g_per_decade = usize::try_from(args.g_per_decade).unwrap_or(usize::MAX);
-    if m_max <= m_min || m_points < 2 {
-        return Err(bad_input(
-            "need --m-max-mev > --m-min-mev and --m-points >= 2",
-        ));
-    }
-    let g_min = positive("--g-min", args.g_min)?;
-    let g_max = positive("--g-max", args.g_max)?;
-    if g_max <= g_min || g_per_decade == 0 {
-        return Err(bad_input("need --g-max > --g-min and --g-per-decade >= 1"));
-    }
-    if (g_max / g_min).log10() > 30.0 {
-        return Err(bad_input(format!(
-            "--g-min {g_min:e} .. --g-max {g_max:e} spans more than 30 decades"
-        )));
-    }
-    let opts = LimitOptions {
-        g_min,
-        g_max,
-        per_decade: g_per_decade,
-        delta_chi2: positive("--delta-chi2", args.delta_chi2)?,
-    };
-    if let Some(g) = args.calibrate_g90
-        && !(g.is_finite() && g > g_min && g < g_max)
-    {
-        return Err(bad_input(format!(
-            "--calibrate-g90 {g:e} is outside the coupling range ({g_min:e}, {g_max:e}) of the scan"
-        )));
-    }
-
-    let all_models = load_models(&args.models).context("loading models")?;
-    let models = select_models(&args.models, &all_models, &args.model_names)?;
-    // Bound the work before reading anything large.
-    let gs = coupling_grid(&opts);
-    let rows = models.len() * m_points * gs.len();
-    if rows > MAX_SCAN_ROWS {
-        return Err(bad_input(format!(
-            "the scan would have {rows} rows ({} models × {m_points} masses × {} couplings), \
-             more than {MAX_SCAN_ROWS}: lower --m-points or --g-per-decade, or scan fewer models",
-            models.len(),
-            gs.len()
-        )));
-    }
-    let (grid, sources) = read_rates(&args.rates).context("reading rates")?;
-    let response = read_response(&args.response, &grid).context("reading the response")?;
-    let (binned, calibration, data_kind, data_path) = match (&args.data, &args.asimov_detector) {
-        (Some(path), None) => {
-            let (b, c) = measured(args, path, &response, &sources, &grid, &all_models, &opts)?;
-            let kind = if c.is_some() {
-                "surrogate: uniform Delta calibrated, not measured data".to_string()
-            } else {
-                "user data with Delta".to_string()
-            };
-            (b, c, kind, path.clone())
-        }
-        (None, Some(det)) => {
-            let (b, kind) = asimov(args, det, &response, &sources)?;
-            (b, None, kind, det.clone())
-        }
-        _ => return Err(bad_input("give exactly one of --data or --asimov-detector")),
-    };
-
-    let masses = cevns_physics::stats::log_grid(m_min, m_max, m_points);
-    check_finite_data(&binned)?;
-    let pb = args
-        .common
-        .progress((models.len() * masses.len()) as u64, "chi2-scan");
-    let (mut lm, mut ll, mut lmass, mut lg, mut lhas) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut sm, mut smass, mut sg, mut sd) = (vec![], vec![], vec![], vec![]);
-    let mut csv = String::from("model,m_zp_mev,g90\n");
-    let mut chi2_mins = serde_json::Map::new();
-    let mut no_limit = serde_json::Map::new();
-    for model in &models {
-        let bm = BinnedModel::new(&response, &sources, model);
-        let polys: Vec<_> = masses
-            .par_iter()
-            .map(|&m| bm.polynomial(&response, &grid, m))
-            .collect();
-        for (p, &m) in polys.iter().zip(&masses) {
-            check_finite_rates(p, &bm.sigma, &model.name, m)?;
-        }
-        let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
-        let scan: Vec<Vec<f64>> = polys
-            .par_iter()
-            .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
-            .collect();
-        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
-            anyhow::bail!(
-                "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
-                model.name
-            );
-        }
-        let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
-        // The minimum must lie inside the range: at g_max the data ask for
-        // more new physics than the scan covers, and no limit is meaningful.
-        if let Some((i, _)) = scan
-            .iter()
-            .enumerate()
-            .find(|(_, row)| row.last().is_some_and(|&c| c <= chi2_min && c < chi2_0))
-        {
-            return Err(bad_input(format!(
-                "model `{}`: the χ² minimum is at the edge g = --g-max = {g_max:e} (m = {:.4e} MeV): \
-                 the data (R_obs − B) ask for a larger rate than the scan covers; \
-                 check r_obs and background in {}, or raise --g-max",
-                model.name,
-                masses[i],
-                data_path.display()
-            )));
-        }
-        chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
-        let limits: Vec<Limit> = polys
-            .par_iter()
-            .map(|p| {
-                let l = limit_in_range(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
-                pb.inc(1);
-                l
-            })
-            .collect();
-        let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
-        let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
-        if below > 0 {
-            args.common.log(format!(
-                "chi2-scan: warning: {:>8}: {below} of {} masses have Δχ² >= {} already at --g-min = {g_min:e}; \
-                 no limit reported there (the SM is disfavoured by the data; lower --g-min to see where)",
-                model.name,
-                masses.len(),
-                opts.delta_chi2
-            ));
-        }
-        if above > 0 {
-            args.common.log(format!(
-                "chi2-scan: {:>8}: {above} of {} masses are not excluded up to --g-max = {g_max:e}; no limit there",
-                model.name,
-                masses.len()
-            ));
-        }
-        no_limit.insert(
-            model.name.clone(),
-            serde_json::json!({
-                "excluded_already_at_g_min": below,
-                "not_excluded_up_to_g_max": above,
+impl Args {
+    /// The flags as one configuration (numbers are checked by the library).
+    fn config(&self) -> anyhow::Result<ScanConfig> {
+        let calibrate = match (
+            &self.calibrate_model,
+            self.calibrate_mass_mev,
+            self.calibrate_g90,
+        ) {
+            (None, None, None) => None,
+            (Some(model), Some(mass_mev), Some(g90)) => Some(DeltaSource::Calibrate {
+                model: model.clone(),
+                mass_mev,
+                g90,
             }),
-        );
-        let limits: Vec<Option<f64>> = limits.iter().map(|l| l.value()).collect();
-        for (i, &m) in masses.iter().enumerate() {
-            lm.push(model.name.clone());
-            ll.push(model.display().to_string());
-            lmass.push(m);
-            lg.push(limits[i].unwrap_or(0.0));
-            lhas.push(u32::from(limits[i].is_some()));
-            match limits[i] {
-                Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", model.name, m, g)?,
-                None => writeln!(csv, "{},{:.6e},", model.name, m)?,
+            _ => {
+                return Err(bad_input(
+                    "give all three of --calibrate-model, --calibrate-mass-mev and --calibrate-g90, or none",
+                ));
             }
-            for (j, &g) in gs.iter().enumerate() {
-                sm.push(model.name.clone());
-                smass.push(m);
-                sg.push(g);
-                sd.push(scan[i][j] - chi2_min);
-            }
-        }
-        let at = |target: f64| {
-            masses.iter().zip(&limits).min_by(|a, b| {
-                (a.0.ln() - target.ln())
-                    .abs()
-                    .total_cmp(&(b.0.ln() - target.ln()).abs())
-            })
         };
-        if let Some((m, Some(g))) = at(1.0) {
-            args.common.log(format!(
-                "chi2-scan: {:>8}: g90({m:.3} MeV) = {g:.4e}",
-                model.name
-            ));
-        }
-    }
-    pb.finish_and_clear();
-
-    let mut prov = Provenance::new("chi2-scan")
-        .param(
-            "models",
-            models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
-        )
-        .param("m_min_mev", m_min)
-        .param("m_max_mev", m_max)
-        .param("m_points", m_points)
-        .param("g_min", g_min)
-        .param("g_max", g_max)
-        .param("g_per_decade", g_per_decade)
-        .param("delta_chi2", opts.delta_chi2)
-        .param("calibrate_model", &args.calibrate_model)
-        .param("calibrate_mass_mev", args.calibrate_mass_mev)
-        .param("calibrate_g90", args.calibrate_g90)
-        .input("rates", &args.rates)?
-        .input("response", &args.response)?
-        .input("data", &data_path)?
-        .inputs("delta-from", args.delta_from.iter().map(|p| p.as_path()))?
-        .input("models", &args.models)?
-        .extra("chi2_min", chi2_mins)
-        .extra("no_limit", no_limit)
-        .extra(
-            "pulls",
-            "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
-        );
-    prov = prov.extra("data_kind", &data_kind);
-    if let Some(c) = &calibration {
-        prov = prov.extra("calibration", c);
-    }
-    let limits = Table::new()
-        .str("model", lm)
-        .str("label", ll)
-        .f64("m_zp_mev", "MeV", lmass)
-        .f64("g90", "1", lg)
-        .u32("has_limit", "1", lhas);
-    let scan = Table::new()
-        .str("model", sm)
-        .f64("m_zp_mev", "MeV", smass)
-        .f64("g", "1", sg)
-        .f64("delta_chi2", "1", sd);
-    // Plain CSV (header first) that pandas/polars read with default
-    // options; the provenance is in limits.parquet's metadata.
-    out.write_bytes(&args.out_limits, &limits.to_parquet_bytes(&prov)?)?;
-    out.write_bytes(&args.out_csv, csv.as_bytes())?;
-    out.write_bytes(&args.out_scan, &scan.to_parquet_bytes(&prov)?)?;
-    out.commit()?;
-    args.common
-        .log(format!("chi2-scan: wrote {}", args.out_limits.display()));
-    Ok(())
-}
-
-/// Binned data from a CSV, with Δ given or calibrated (surrogate).
-#[allow(clippy::too_many_arguments)]
-fn measured(
-    args: &Args,
-    path: &std::path::Path,
-    response: &cevns_physics::rate::DetectorResponse,
-    sources: &[cevns_physics::rate::SourceRates],
-    grid: &cevns_physics::rate::RecoilGrid,
-    all_models: &[cevns_physics::model::U1Model],
-    opts: &LimitOptions,
-) -> anyhow::Result<(BinnedData, Option<serde_json::Value>)> {
-    let (response, sources, grid, all_models, opts) = (response, sources, grid, all_models, *opts);
-    let data = load_dataset(path).context("loading the dataset")?;
-    let edges = response.bins().edges();
-    if edges.len() != data.edges.len()
-        || edges
-            .iter()
-            .zip(&data.edges)
-            .any(|(a, b)| (a - b).abs() > 1e-6)
-    {
-        return Err(bad_input(format!(
-            "bins of {} ({} bins from {:.4} keVee) differ from the detector response's ({} bins from {:.4} keVee)",
-            path.display(),
-            data.edges.len() - 1,
-            data.edges[0],
-            edges.len() - 1,
-            edges[0]
-        )));
-    }
-    let residual: Vec<f64> = data
-        .r_obs
-        .iter()
-        .zip(&data.background)
-        .map(|(o, b)| o - b)
-        .collect();
-
-    // Δ: from the data, or calibrated (surrogate).
-    let calib = (
-        &args.calibrate_model,
-        args.calibrate_mass_mev,
-        args.calibrate_g90,
-    );
-    let (delta, calibration) = match (&data.delta, calib) {
-        (Some(d), (None, None, None)) => (d.clone(), None),
-        (Some(_), _) => {
-            return Err(bad_input(format!(
-                "{} gives Δ in every row; remove the --calibrate-* options (they are for data without Δ)",
-                path.display()
-            )));
-        }
-        (None, (None, None, None)) if args.delta_from.is_some() => {
-            let src = args.delta_from.as_deref().unwrap_or(path);
-            let t = cevns_io::TableReader::open(src).context("reading --delta-from")?;
-            t.expect_stage("chi2-scan")?;
-            let extra = t.meta_json("cevns.extra")?;
-            let Some(d) = extra["calibration"]["delta_counts_per_kg_kevee_day"].as_f64() else {
-                return Err(bad_input(format!(
-                    "{}: no calibrated Δ in its metadata (was it a calibrated run?)",
-                    src.display()
-                )));
-            };
-            let d = positive("calibrated Δ", d)?;
-            args.common.log(format!(
-                "chi2-scan: uniform Δ = {d:.6e} counts/(kg·keVee·day) taken from {}",
-                src.display()
-            ));
-            (
-                vec![d; residual.len()],
-                Some(serde_json::json!({
-                    "delta_counts_per_kg_kevee_day": d,
-                    "method": "reused from another run's calibration",
-                    "from": extra["calibration"].clone(),
-                })),
-            )
-        }
-        (None, (Some(name), Some(m), Some(g90))) => {
-            let model = cevns_physics::model::find(all_models, name)?;
-            let m = positive("--calibrate-mass-mev", m)?;
-            let g90 = positive("--calibrate-g90", g90)?;
-            let bm = BinnedModel::new(response, sources, model);
-            let poly = bm.polynomial(response, grid, m);
-            let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, &opts)?;
-            verify_calibration(&residual, &poly, &bm.sigma, d, g90, &opts, name, m)?;
-            args.common.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
-            (
-                vec![d; residual.len()],
-                Some(serde_json::json!({
-                    "delta_counts_per_kg_kevee_day": d,
-                    "model": name, "mass_mev": m, "g90_target": g90,
-                    "method": "bisection in log(Delta) on chi2(g90_target) - chi2_min = delta_chi2; largest such Delta",
-                })),
-            )
-        }
-        (None, _) => {
-            return Err(bad_input(format!(
-                "{} leaves Δ empty: give --calibrate-model, --calibrate-mass-mev and --calibrate-g90, or --delta-from",
-                path.display()
-            )));
-        }
-    };
-    Ok((BinnedData { residual, delta }, calibration))
-}
-
-/// Asimov pseudo-data: R_obs − B = R_SM (all sources), Δ from exposure,
-/// background and its systematic fraction.
-fn asimov(
-    args: &Args,
-    det_path: &std::path::Path,
-    response: &cevns_physics::rate::DetectorResponse,
-    sources: &[cevns_physics::rate::SourceRates],
-) -> anyhow::Result<(BinnedData, String)> {
-    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
-    let Some(p) = det.projection.as_ref() else {
-        return Err(bad_input(format!(
-            "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
-            det_path.display()
-        )));
-    };
-    let exposure = positive("projection.exposure_kg_day", p.exposure_kg_day)?;
-    if !(p.background.is_finite()
-        && p.background >= 0.0
-        && p.background_syst_frac.is_finite()
-        && p.background_syst_frac >= 0.0)
-    {
-        return Err(bad_input(format!(
-            "{}: projection.background and background_syst_frac must be >= 0",
-            det_path.display()
-        )));
-    }
-    let bins = det.bins(det_path)?;
-    if bins.edges().len() != response.bins().edges().len()
-        || bins
-            .edges()
-            .iter()
-            .zip(response.bins().edges())
-            .any(|(a, b)| (a - b).abs() > 1e-6)
-    {
-        return Err(bad_input(format!(
-            "{}: bins differ from the response's (was quench-smear run with this detector?)",
-            det_path.display()
-        )));
-    }
-    let mut sm = vec![0.0; bins.len()];
-    for s in sources {
-        for (a, b) in sm.iter_mut().zip(response.apply_source(s)) {
-            *a += b;
-        }
-    }
-    let delta: Vec<f64> = (0..bins.len())
-        .map(|i| {
-            let (lo, hi) = bins.bin(i);
-            let counts_rate = sm[i] + p.background;
-            (counts_rate / (exposure * (hi - lo)) + (p.background_syst_frac * p.background).powi(2))
-                .sqrt()
+        let data = match (&self.data, &self.asimov_detector) {
+            (Some(path), None) => DataSource::Measured {
+                path: path.clone(),
+                delta: match (calibrate, &self.delta_from) {
+                    (Some(c), _) => c,
+                    (None, Some(p)) => DeltaSource::Reuse(p.clone()),
+                    (None, None) => DeltaSource::FromData,
+                },
+            },
+            (None, Some(det)) if calibrate.is_none() && self.delta_from.is_none() => {
+                DataSource::Asimov {
+                    detector: det.clone(),
+                }
+            }
+            (None, Some(_)) => {
+                return Err(bad_input(
+                    "--calibrate-* and --delta-from are for --data without Δ, not --asimov-detector",
+                ));
+            }
+            _ => return Err(bad_input("give exactly one of --data or --asimov-detector")),
+        };
+        Ok(ScanConfig {
+            rates: self.rates.clone(),
+            response: self.response.clone(),
+            data,
+            models: self.models.clone(),
+            model_names: self.model_names.clone(),
+            masses: MassGrid {
+                min_mev: self.m_min_mev,
+                max_mev: self.m_max_mev,
+                points: usize::try_from(self.m_points).unwrap_or(usize::MAX),
+            },
+            limit: LimitOptions {
+                g_min: self.g_min,
+                g_max: self.g_max,
+                per_decade: usize::try_from(self.g_per_decade).unwrap_or(usize::MAX),
+                delta_chi2: self.delta_chi2,
+            },
         })
-        .collect();
-    if let Some(i) = delta.iter().position(|d| d.is_nan() || *d <= 0.0) {
-        return Err(bad_input(format!(
-            "bin {i}: Δ = 0 (no signal and no background); widen the bins or add background"
-        )));
-    }
-    args.common.log(format!(
-        "chi2-scan: Asimov projection, exposure {exposure} kg·day, background {} /(kg·keVee·day)",
-        p.background
-    ));
-    let kind = format!(
-        "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
-        p.background, p.background_syst_frac
-    );
-    Ok((
-        BinnedData {
-            residual: sm,
-            delta,
-        },
-        kind,
-    ))
-}
-
-/// Where Δχ² crosses the limit threshold relative to the scanned range.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Limit {
-    /// A crossing inside (g_min, g_max): the limit.
-    At(f64),
-    /// Δχ² ≥ threshold already at g_min: the edge is not a limit.
-    BelowRange,
-    /// No crossing up to g_max: not excluded.
-    AboveRange,
-}
-
-impl Limit {
-    fn value(self) -> Option<f64> {
-        match self {
-            Limit::At(g) => Some(g),
-            _ => None,
-        }
-    }
-}
-
-/// The limit of one mass point, with the edges of the coupling range told
-/// apart from a crossing inside it.
-fn limit_in_range(chi2: impl Fn(f64) -> f64, chi2_min: f64, opts: &LimitOptions) -> Limit {
-    if chi2(opts.g_min) - chi2_min >= opts.delta_chi2 {
-        return Limit::BelowRange;
-    }
-    match upper_limit(chi2, chi2_min, opts) {
-        Some(g) if g.is_finite() && g > opts.g_min && g <= opts.g_max => Limit::At(g),
-        Some(_) => Limit::BelowRange,
-        None => Limit::AboveRange,
-    }
-}
-
-/// R_obs − B and Δ must be finite (Δ > 0) in every bin.
-fn check_finite_data(b: &BinnedData) -> anyhow::Result<()> {
-    if let Some(i) = b.residual.iter().position(|v| !v.is_finite()) {
-        return Err(bad_input(format!(
-            "bin {i}: R_obs − B = {} is not finite",
-            b.residual[i]
-        )));
-    }
-    if let Some(i) = b.delta.iter().position(|d| !(d.is_finite() && *d > 0.0)) {
-        return Err(bad_input(format!(
-            "bin {i}: Δ = {} must be finite and > 0",
-            b.delta[i]
-        )));
-    }
-    Ok(())
-}
-
-/// Rate coefficients R₀, R₁, R₂ (and the pull widths) must be finite.
-fn check_finite_rates(
-    p: &cevns_physics::stats::Polynomial,
-    sigma: &[f64],
-    model: &str,
-    m: f64,
-) -> anyhow::Result<()> {
-    let bad = [&p.r0, &p.r1, &p.r2]
-        .iter()
-        .flat_map(|t| t.iter().flatten())
-        .chain(sigma)
-        .find(|v| !v.is_finite());
-    match bad {
-        Some(v) => Err(bad_input(format!(
-            "model `{model}`, m = {m:.4e} MeV: a binned rate is {v} (not finite); \
-             check the fluxes, cross sections and charges that made rates.parquet / response.parquet"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// Re-derive the limit at the calibration point with the calibrated Δ, the
-/// way the scan does (χ² minimum over the whole coupling grid), and refuse a
-/// Δ that does not reproduce the target: a calibration that "succeeds"
-/// towards a wrong limit is worse than none.
-#[allow(clippy::too_many_arguments)]
-fn verify_calibration(
-    residual: &[f64],
-    poly: &cevns_physics::stats::Polynomial,
-    sigma: &[f64],
-    delta: f64,
-    target: f64,
-    opts: &LimitOptions,
-    model: &str,
-    m: f64,
-) -> anyhow::Result<()> {
-    let data = BinnedData {
-        residual: residual.to_vec(),
-        delta: vec![delta; residual.len()],
-    };
-    check_finite_data(&data).context("calibrated Δ")?;
-    let c = |g: f64| poly.chi2(&data, sigma, g);
-    let chi2_min = coupling_grid(opts)
-        .into_iter()
-        .map(c)
-        .fold(c(0.0), f64::min);
-    let got = limit_in_range(c, chi2_min, opts);
-    match got {
-        Limit::At(g) if (g / target - 1.0).abs() < 1e-6 => Ok(()),
-        _ => {
-            let what = match got {
-                Limit::At(g) => format!("gives g90 = {g:.6e}"),
-                Limit::BelowRange => format!(
-                    "leaves no limit: Δχ² >= {} already at --g-min (the data disfavour g = 0)",
-                    opts.delta_chi2
-                ),
-                Limit::AboveRange => "leaves no limit below --g-max".to_string(),
-            };
-            anyhow::bail!(
-                "calibration failed: Δ = {delta:.6e} for {model} at {m} MeV {what}, not the target {target:e}; \
-                 the data (R_obs − B) cannot be calibrated to that limit"
-            )
-        }
     }
 }
