@@ -173,6 +173,42 @@ fn limits_are_flat_for_light_and_linear_for_heavy_mediators() {
 }
 
 #[test]
+fn limits_match_the_stored_reference() {
+    // Every g90 of the paper chain within 1e-9 relative of the values stored
+    // before the χ²/root-finder rewrite (tests/reference/README.md).
+    let rows = limits(&chain().out.join("limits.parquet"));
+    let text = std::fs::read_to_string(repo().join("tests/reference/paper_g90.csv")).unwrap();
+    let reference: Vec<(String, f64, f64)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("model,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), reference.len());
+    let mut worst = 0.0f64;
+    for (got, want) in rows.iter().zip(&reference) {
+        assert_eq!((&got.0, got.1), (&want.0, want.1), "same scan points");
+        let rel = (got.2 / want.2 - 1.0).abs();
+        assert!(
+            rel <= 1e-9,
+            "{} at {} MeV: g90 {:e} vs stored {:e}",
+            got.0,
+            got.1,
+            got.2,
+            want.2
+        );
+        worst = worst.max(rel);
+    }
+    eprintln!("largest relative change of g90 vs the stored reference: {worst:e}");
+}
+
+#[test]
 fn stages_are_deterministic() {
     let c = chain();
     let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ use cevns_io::{Provenance, Table};
 use cevns_physics::model::U1Model;
 use cevns_physics::rate::{BinnedModel, DetectorResponse, RecoilGrid, SourceRates};
 use cevns_physics::stats::{
-    BinnedData, LimitOptions, calibrate_uniform_delta, coupling_grid, upper_limit,
+    BinnedData, LimitOptions, PullChi2, calibrate_uniform_delta, coupling_grid, upper_limit,
 };
 
 /// Where the binned data come from.
@@ -251,10 +251,16 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         for (p, &m) in polys.iter().zip(&masses) {
             check_finite_rates(p, &bm.sigma, &model.name, m)?;
         }
-        let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
-        let scan: Vec<Vec<f64>> = polys
+        // χ²(g) per mass with the pull products precomputed (no allocation
+        // per evaluation).
+        let chi2s: Vec<PullChi2> = polys
             .par_iter()
-            .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
+            .map(|p| PullChi2::new(p, &binned, &bm.sigma))
+            .collect();
+        let chi2_0 = chi2s[0].eval(0.0);
+        let scan: Vec<Vec<f64>> = chi2s
+            .par_iter()
+            .map(|c| gs.iter().map(|&g| c.eval(g)).collect())
             .collect();
         if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
             anyhow::bail!(
@@ -281,10 +287,10 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             )));
         }
         chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
-        let limits: Vec<Limit> = polys
+        let limits: Vec<Limit> = chi2s
             .par_iter()
-            .map(|p| {
-                let l = limit_in_range(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
+            .map(|c| {
+                let l = limit_in_range(|g| c.eval(g), chi2_min, &opts);
                 pb.inc(1);
                 l
             })
