@@ -54,6 +54,15 @@ struct Args {
     /// background B [counts kg⁻¹ keVee⁻¹ day⁻¹], systematic fraction f_B).
     #[arg(long, value_name = "YAML")]
     asimov_detector: Option<PathBuf>,
+    /// Asimov only: analysis threshold [keVee] replacing the detector file's
+    /// first bin edge (bins keep their width; give quench-smear the same
+    /// value so the response has the same bins).
+    #[arg(long, value_name = "KEVEE", requires = "asimov_detector")]
+    threshold_kevee: Option<f64>,
+    /// Asimov only: exposure [kg·day] replacing the detector file's
+    /// `projection.exposure_kg_day`.
+    #[arg(long, value_name = "KG_DAY", requires = "asimov_detector")]
+    exposure_kg_day: Option<f64>,
     /// U(1)' models YAML.
     #[arg(long, value_name = "YAML")]
     models: PathBuf,
@@ -149,6 +158,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let models = select_models(&args.models, &all_models, &args.model_names)?;
     let (grid, sources) = read_rates(&args.rates).context("reading rates")?;
     let response = read_response(&args.response, &grid).context("reading the response")?;
+    let mut asimov_setup = None;
     let (binned, calibration, data_kind, data_path) = match (&args.data, &args.asimov_detector) {
         (Some(path), None) => {
             let (b, c) = measured(args, path, &response, &sources, &grid, &all_models, &opts)?;
@@ -160,7 +170,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
             (b, c, kind, path.clone())
         }
         (None, Some(det)) => {
-            let (b, kind) = asimov(args, det, &response, &sources)?;
+            let (b, kind, setup) = asimov(args, det, &response, &sources)?;
+            asimov_setup = Some(setup);
             (b, None, kind, det.clone())
         }
         _ => return Err(bad_input("give exactly one of --data or --asimov-detector")),
@@ -255,6 +266,9 @@ fn run(args: &Args) -> anyhow::Result<()> {
             "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
         );
     prov = prov.extra("data_kind", &data_kind);
+    if let Some(a) = &asimov_setup {
+        prov = prov.extra("asimov", a);
+    }
     if let Some(c) = &calibration {
         prov = prov.extra("calibration", c);
     }
@@ -391,8 +405,14 @@ fn asimov(
     det_path: &std::path::Path,
     response: &cevns_physics::rate::DetectorResponse,
     sources: &[cevns_physics::rate::SourceRates],
-) -> anyhow::Result<(BinnedData, String)> {
-    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+) -> anyhow::Result<(BinnedData, String, serde_json::Value)> {
+    let mut det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+    if let Some(t) = args.threshold_kevee {
+        det = det.with_threshold_kevee(det_path, t)?;
+    }
+    if let Some(e) = args.exposure_kg_day {
+        det = det.with_exposure_kg_day(det_path, e)?;
+    }
     let Some(p) = det.projection.as_ref() else {
         return Err(bad_input(format!(
             "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
@@ -450,11 +470,20 @@ fn asimov(
         "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
         p.background, p.background_syst_frac
     );
+    // The setup, for tables that gather many projections (compare --at-mass-mev).
+    let setup = serde_json::json!({
+        "detector": det.name,
+        "threshold_kevee": bins.edges()[0],
+        "exposure_kg_day": exposure,
+        "background": p.background,
+        "background_syst_frac": p.background_syst_frac,
+    });
     Ok((
         BinnedData {
             residual: sm,
             delta,
         },
         kind,
+        setup,
     ))
 }

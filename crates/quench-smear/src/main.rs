@@ -76,6 +76,11 @@ struct Args {
     /// Fine spectrum: number of points.
     #[arg(long, default_value_t = 246)]
     ee_points: usize,
+    /// Analysis threshold [keVee] replacing the detector file's first bin
+    /// edge; the bins keep their width and end at the last whole bin below
+    /// the file's upper edge (for threshold scans; give chi2-scan the same).
+    #[arg(long, value_name = "KEVEE")]
+    threshold_kevee: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -110,7 +115,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
             "--benchmark-masses-mev: mass {m} must be finite and > 0"
         )));
     }
-    let det = load_detector(&args.detector).context("loading the detector")?;
+    let mut det = load_detector(&args.detector).context("loading the detector")?;
+    if let Some(t) = args.threshold_kevee {
+        det = det.with_threshold_kevee(&args.detector, t)?;
+    }
     let bins = det.bins(&args.detector)?;
     let all_models = load_models(&args.models).context("loading models")?;
     let models = select_models(&args.models, &all_models, &args.benchmark_models)?;
