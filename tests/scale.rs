@@ -8,6 +8,8 @@
 //! - the CWL export validates (`cwltool --validate`) and a real
 //!   `cwltool --no-container` run of the paper workflow reproduces the native
 //!   outputs byte for byte; a rerun with the same cache runs nothing;
+//! - `pipelines/sensitivity-sweep.yaml` runs natively with `--jobs 2` (all
+//!   60 configurations), reruns nothing, and its CWL export validates.
 //!
 //! Tools come from the venv `.ci/run` creates (pinned there): `CEVNS_SNAKEMAKE`
 //! / `CEVNS_CWLTOOL`, else `.venv/bin/…`, else PATH. Without them a test is
@@ -403,6 +405,81 @@ fn cwl_export_runs_under_cwltool_byte_identical() {
         "no stage should run again: {ran:?}\n{again}"
     );
     assert_same_tree(&r.join("cwl-out-1"), &r.join("cwl-out-2"));
+}
+
+#[test]
+fn sensitivity_sweep_runs_natively_and_exports() {
+    let root = scratch_root();
+    let r = root.path();
+    let run = |extra: &[&str]| {
+        Command::new(cevns())
+            .args(["run", "pipelines/sensitivity-sweep.yaml", "--jobs", "2"])
+            .args(extra)
+            .current_dir(r)
+            .output()
+            .unwrap()
+    };
+    ok(run(&["--quiet"]), "native sweep");
+    let csv = std::fs::read_to_string(r.join("outputs/sensitivity-sweep/sensitivity.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2 * 60, "2 models × 60 configurations");
+    // Every configuration has a limit; it improves with exposure and
+    // weakens with threshold (same target, model).
+    let g = |model: &str, det: &str, thr: f64, kg_day: f64| -> f64 {
+        rows.iter()
+            .find(|r| {
+                r[0] == model
+                    && r[1] == det
+                    && (r[2].parse::<f64>().unwrap() - thr).abs() < 1e-9
+                    && (r[3].parse::<f64>().unwrap() - kg_day).abs() < 1e-6
+            })
+            .unwrap_or_else(|| panic!("{model} {det} {thr} {kg_day}"))[6]
+            .parse()
+            .unwrap()
+    };
+    for r in &rows {
+        let v: f64 = r[6].parse().unwrap_or(f64::NAN);
+        assert!(v.is_finite() && v > 0.0, "{r:?}");
+    }
+    for model in ["B-L", "B-3Le"] {
+        for (det, lo, hi) in [("Ge", 0.04, 0.25), ("Si", 0.02, 0.16), ("Xe", 0.06, 0.3)] {
+            assert!(g(model, det, lo, 365250.0) < g(model, det, hi, 365250.0));
+            assert!(g(model, det, lo, 3652500.0) < g(model, det, lo, 3652.5));
+        }
+    }
+    for f in ["sensitivity-B-L.png", "sensitivity-B-3Le.svg"] {
+        assert!(
+            r.join("outputs/sensitivity-sweep/figures")
+                .join(f)
+                .is_file()
+        );
+    }
+    // Second run: nothing to do.
+    let again = ok(run(&[]), "second native sweep");
+    assert!(
+        again.contains("83 stage(s), 0 ran, 83 up to date"),
+        "{again}"
+    );
+
+    // Exports: Snakefile rules per shard; CWL validates (scatter + gather).
+    let sf = export_snakefile(r, "pipelines/sensitivity-sweep.yaml");
+    assert_eq!(sf.matches("\nrule chi2_scan_").count(), 60);
+    assert!(sf.contains("        runtime=5,"));
+    if let Some(cwl) = need("CEVNS_CWLTOOL", "cwltool") {
+        export_cwl(r, "pipelines/sensitivity-sweep.yaml", "cwl");
+        let wf = std::fs::read_to_string(r.join("cwl/sensitivity-sweep.cwl")).unwrap();
+        assert!(wf.contains("scatter:"));
+        assert!(wf.contains("merge_flattened"));
+        ok(
+            cwltool(&cwl, r, &["--validate", "cwl/sensitivity-sweep.cwl"]),
+            "cwltool --validate (sweep)",
+        );
+    }
 }
 
 /// `resources:` and list inputs in the pipeline reach the Snakefile; bad
