@@ -90,18 +90,26 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Export the pipeline to another workflow engine.
+    /// Export the pipeline to another workflow engine: a Snakefile
+    /// (--snakemake) or CWL tools and a workflow (--cwl -o DIR).
+    #[command(group(clap::ArgGroup::new("format").required(true).args(["snakemake", "cwl"])))]
     Export {
         #[command(flatten)]
         common: Common,
-        /// Write a Snakefile (the only format so far).
-        #[arg(long, required = true)]
+        /// Write a Snakefile (one rule per stage, with threads and resources).
+        #[arg(long)]
         snakemake: bool,
-        /// Output file (default: stdout).
-        #[arg(long, short, value_name = "FILE")]
+        /// Write CWL v1.2: one CommandLineTool per stage and a Workflow
+        /// (`<pipeline>.cwl`) into the directory given by -o.
+        #[arg(long, requires = "output")]
+        cwl: bool,
+        /// Output file (Snakefile; default: stdout) or directory (CWL).
+        #[arg(long, short, value_name = "PATH")]
         output: Option<PathBuf>,
         /// Directory of the stage binaries used as default for
-        /// config["cevns_bin"] (default: the directory of this `cevns`).
+        /// config["cevns_bin"] (default: the directory of this `cevns`,
+        /// relative to the root when it is inside it). Snakemake only; CWL
+        /// finds the binaries on PATH.
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
     },
@@ -179,19 +187,37 @@ fn real_main() -> Result<()> {
         Cmd::Export {
             common,
             snakemake: _,
+            cwl,
             output,
             bin_dir,
         } => {
             let p = load(&common, false)?;
+            let pipeline_file = display_rel(&common.pipeline, &p.root);
+            if cwl {
+                let Some(dir) = output else {
+                    return Err(bad_input("--cwl needs -o DIR"));
+                };
+                let n = export::cwl::write(&p, &pipeline_file, &dir)?;
+                eprintln!(
+                    "wrote {}/{}.cwl (workflow) and {n} tools",
+                    dir.display(),
+                    p.name
+                );
+                return Ok(());
+            }
+            // Prefer a path relative to the root (the Snakefile then has no
+            // absolute path); a binary directory outside the root stays absolute.
             let bin_dir = match bin_dir.or_else(cache::exe_dir) {
-                Some(d) => std::path::absolute(&d).unwrap_or(d),
+                Some(d) => {
+                    let abs = std::path::absolute(&d).unwrap_or(d);
+                    let root = std::path::absolute(&p.root).unwrap_or_else(|_| p.root.clone());
+                    abs.strip_prefix(&root)
+                        .map(Path::to_path_buf)
+                        .unwrap_or(abs)
+                }
                 None => PathBuf::from("target/release"),
             };
-            let text = export::snakemake(
-                &p,
-                &display_rel(&common.pipeline, &p.root),
-                &bin_dir.to_string_lossy(),
-            );
+            let text = export::snakemake(&p, &pipeline_file, &bin_dir.to_string_lossy());
             match output {
                 Some(path) => {
                     cache::write_atomic(&path, text.as_bytes())?;

@@ -35,8 +35,10 @@ pub struct RawPipeline {
 pub struct RawStage {
     pub name: String,
     pub run: String,
+    /// flag -> path, or a list of paths (passed joined with commas; each
+    /// may gather a different swept stage with `${sweep:STAGE}`).
     #[serde(default)]
-    pub inputs: BTreeMap<String, String>,
+    pub inputs: BTreeMap<String, RawPaths>,
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
     #[serde(default)]
@@ -48,6 +50,40 @@ pub struct RawStage {
     /// `{ param: [v1, v2, ...] }`: one shard of the stage per value.
     #[serde(default)]
     pub sweep: Option<BTreeMap<String, Value>>,
+    /// What one run of the stage needs on a batch system (exported to
+    /// Snakemake `threads`/`resources` and CWL `ResourceRequirement`; the
+    /// native runner ignores it). Unset fields take the stage's defaults.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+}
+
+/// One input path or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawPaths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl RawPaths {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            RawPaths::One(s) => std::slice::from_ref(s),
+            RawPaths::Many(v) => v,
+        }
+    }
+}
+
+/// Resources of one stage run (`resources:` in the pipeline).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Resources {
+    /// Threads (cores) the stage uses (`--threads`).
+    pub threads: Option<u32>,
+    /// Peak memory, MB.
+    pub mem_mb: Option<u64>,
+    /// Wall-time limit, minutes.
+    pub runtime_min: Option<u64>,
 }
 
 /// The shard of a swept stage this stage is.
@@ -94,6 +130,8 @@ pub struct Stage {
     pub upstream: BTreeSet<usize>,
     /// Set when the stage is one shard of a swept stage.
     pub shard: Option<Shard>,
+    /// `resources:` as written (defaults are filled in by the exporters).
+    pub resources: Resources,
 }
 
 impl Stage {
@@ -553,7 +591,27 @@ fn build_stage(
         let what = format!("{sw}: inputs.{k}");
         check_flag(k, &what)?;
         flags.insert(k.clone());
-        inputs.insert(k.clone(), expand_paths(v, vars, sweeps, &rs.name, &what)?);
+        let mut paths = Vec::new();
+        let list = v.as_slice();
+        if list.is_empty() {
+            return Err(bad_input(format!("{what}: empty list")));
+        }
+        for (j, one) in list.iter().enumerate() {
+            let what = match v {
+                RawPaths::One(_) => what.clone(),
+                RawPaths::Many(_) => format!("{what}[{j}]"),
+            };
+            let got = expand_paths(one, vars, sweeps, &rs.name, &what)?;
+            if list.len() > 1
+                && let Some(p) = got.iter().find(|p| p.contains(','))
+            {
+                return Err(bad_input(format!(
+                    "{what}: `{p}` contains `,` (a list is passed comma-separated)"
+                )));
+            }
+            paths.extend(got);
+        }
+        inputs.insert(k.clone(), paths);
     }
     let mut params = BTreeMap::new();
     for (k, v) in &rs.params {
@@ -619,6 +677,13 @@ fn build_stage(
         let what = format!("{sw}: depends[{j}]");
         depends.extend(expand_paths(d, vars, sweeps, &rs.name, &what)?);
     }
+    if let Some(r) = &rs.resources
+        && (r.threads == Some(0) || r.mem_mb == Some(0) || r.runtime_min == Some(0))
+    {
+        return Err(bad_input(format!(
+            "{sw}: resources: threads, mem-mb and runtime-min must be >= 1"
+        )));
+    }
     let name = match &shard {
         Some(sh) => format!("{}[{}]", rs.name, sh.safe),
         None => rs.name.clone(),
@@ -632,6 +697,7 @@ fn build_stage(
         depends,
         upstream: BTreeSet::new(),
         shard,
+        resources: rs.resources.unwrap_or_default(),
     })
 }
 

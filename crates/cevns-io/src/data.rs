@@ -502,6 +502,58 @@ impl DetectorFile {
         out
     }
 
+    /// The same detector with the analysis threshold moved to `t_kevee`
+    /// [keVee]: the bins start at `t_kevee`, keep their width and end at the
+    /// last whole bin below the file's upper edge (start + count·width).
+    /// Used by sensitivity studies that scan the threshold
+    /// (`--threshold-kevee` of quench-smear and chi2-scan).
+    pub fn with_threshold_kevee(mut self, path: &Path, t_kevee: f64) -> Result<Self> {
+        let b = &self.bins;
+        let top = b.start_kevee + b.width_kevee * b.count as f64;
+        let bad = |reason: String| IoError::BadValue {
+            path: path.to_path_buf(),
+            what: "--threshold-kevee".into(),
+            reason,
+        };
+        if !(t_kevee.is_finite() && t_kevee > 0.0) {
+            return Err(bad(format!("{t_kevee} must be finite and > 0")));
+        }
+        // Whole bins between the threshold and the upper edge (1e-9 absorbs
+        // rounding of thresholds that sit on the file's bin edges).
+        let n = ((top - t_kevee) / b.width_kevee + 1e-9).floor();
+        if n.is_nan() || n < 1.0 {
+            return Err(bad(format!(
+                "{t_kevee} keVee leaves no whole {} keVee bin below the upper edge {top} keVee",
+                b.width_kevee
+            )));
+        }
+        self.bins = BinSpec {
+            start_kevee: t_kevee,
+            width_kevee: b.width_kevee,
+            count: n as usize,
+        };
+        self.bins(path)?;
+        Ok(self)
+    }
+
+    /// The same detector with the projection exposure set to `kg_day`
+    /// [kg·day] (needs a `projection` block).
+    pub fn with_exposure_kg_day(mut self, path: &Path, kg_day: f64) -> Result<Self> {
+        let bad = |reason: String| IoError::BadValue {
+            path: path.to_path_buf(),
+            what: "--exposure-kg-day".into(),
+            reason,
+        };
+        if !(kg_day.is_finite() && kg_day > 0.0) {
+            return Err(bad(format!("{kg_day} must be finite and > 0")));
+        }
+        match self.projection.as_mut() {
+            Some(p) => p.exposure_kg_day = kg_day,
+            None => return Err(bad("the detector file has no `projection` block".into())),
+        }
+        Ok(self)
+    }
+
     /// The bins.
     pub fn bins(&self, path: &Path) -> Result<Bins> {
         if self.bins.count == 0 {
@@ -836,6 +888,39 @@ mod tests {
         assert!(load_dataset(&p).unwrap_err().to_string().contains("r_obs"));
         std::fs::write(&p, "lo,hi,r_obs,background,delta\n").unwrap();
         assert!(load_dataset(&p).unwrap_err().to_string().contains("header"));
+    }
+
+    #[test]
+    fn threshold_and_exposure_overrides() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/detectors/ge-1tyr-100eV.yaml"
+        ));
+        let det = load_detector(path).unwrap();
+        // 40 bins of 0.05 keVee from 0.10: upper edge 2.10 keVee.
+        let d = det.clone().with_threshold_kevee(path, 0.2).unwrap();
+        assert_eq!((d.bins.start_kevee, d.bins.count), (0.2, 38));
+        assert_eq!(d.bins.width_kevee, 0.05);
+        let d = det.clone().with_threshold_kevee(path, 0.12).unwrap();
+        assert_eq!(d.bins.count, 39); // 0.12 .. 2.07 keVee
+        for bad in [2.2, 2.08, 0.0, -1.0, f64::NAN] {
+            assert!(
+                det.clone().with_threshold_kevee(path, bad).is_err(),
+                "{bad}"
+            );
+        }
+        let d = det.clone().with_exposure_kg_day(path, 3652.5).unwrap();
+        assert_eq!(d.projection.unwrap().exposure_kg_day, 3652.5);
+        assert!(det.clone().with_exposure_kg_day(path, 0.0).is_err());
+        let cdex = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../data/detectors/cdex10.yaml"
+        ));
+        let err = load_detector(cdex)
+            .unwrap()
+            .with_exposure_kg_day(cdex, 1.0)
+            .unwrap_err();
+        assert!(err.to_string().contains("projection"), "{err}");
     }
 
     #[test]

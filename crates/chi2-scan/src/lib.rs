@@ -29,8 +29,15 @@ pub enum DataSource {
     /// an empty `delta` column is filled by [`DeltaSource`].
     Measured { path: PathBuf, delta: DeltaSource },
     /// Asimov pseudo-data equal to the SM expectation, Δ from the
-    /// `projection` block of this detector YAML.
-    Asimov { detector: PathBuf },
+    /// `projection` block of this detector YAML; `threshold_kevee` [keVee]
+    /// moves the first bin edge (bins keep their width and upper edge, as
+    /// quench-smear's `--threshold-kevee`), `exposure_kg_day` [kg·day]
+    /// replaces the file's exposure (threshold and exposure scans).
+    Asimov {
+        detector: PathBuf,
+        threshold_kevee: Option<f64>,
+        exposure_kg_day: Option<f64>,
+    },
 }
 
 impl DataSource {
@@ -38,7 +45,7 @@ impl DataSource {
     pub fn path(&self) -> &Path {
         match self {
             DataSource::Measured { path, .. } => path,
-            DataSource::Asimov { detector } => detector,
+            DataSource::Asimov { detector, .. } => detector,
         }
     }
 }
@@ -217,6 +224,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         all_models: &all_models,
         opts: &opts,
     };
+    let mut asimov_setup = None;
     let (binned, calibration, data_kind) = match &cfg.data {
         DataSource::Measured { path, delta } => {
             let (b, c) = measured(ctx, path, delta, &inputs)?;
@@ -227,8 +235,14 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             };
             (b, c, kind)
         }
-        DataSource::Asimov { detector } => {
-            let (b, kind) = asimov(ctx, detector, &response, &sources)?;
+        DataSource::Asimov {
+            detector,
+            threshold_kevee,
+            exposure_kg_day,
+        } => {
+            let overrides = (*threshold_kevee, *exposure_kg_day);
+            let (b, kind, setup) = asimov(ctx, detector, overrides, &response, &sources)?;
+            asimov_setup = Some(setup);
             (b, None, kind)
         }
     };
@@ -384,6 +398,9 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
         );
     prov = prov.extra("data_kind", &data_kind);
+    if let Some(a) = &asimov_setup {
+        prov = prov.extra("asimov", a);
+    }
     if let Some(c) = &calibration {
         prov = prov.extra("calibration", c);
     }
@@ -518,13 +535,23 @@ fn measured(
 
 /// Asimov pseudo-data: R_obs − B = R_SM (all sources), Δ from exposure,
 /// background and its systematic fraction.
+/// Also returns the setup (detector name, threshold, exposure, background)
+/// recorded as `asimov` in the outputs' metadata, for tables that gather
+/// many projections (`compare --at-mass-mev`).
 fn asimov(
     ctx: &CommonArgs,
     det_path: &Path,
+    (threshold_kevee, exposure_kg_day): (Option<f64>, Option<f64>),
     response: &DetectorResponse,
     sources: &[SourceRates],
-) -> anyhow::Result<(BinnedData, String)> {
-    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+) -> anyhow::Result<(BinnedData, String, serde_json::Value)> {
+    let mut det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+    if let Some(t) = threshold_kevee {
+        det = det.with_threshold_kevee(det_path, t)?;
+    }
+    if let Some(e) = exposure_kg_day {
+        det = det.with_exposure_kg_day(det_path, e)?;
+    }
     let Some(p) = det.projection.as_ref() else {
         return Err(bad_input(format!(
             "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
@@ -582,12 +609,20 @@ fn asimov(
         "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
         p.background, p.background_syst_frac
     );
+    let setup = serde_json::json!({
+        "detector": det.name,
+        "threshold_kevee": bins.edges()[0],
+        "exposure_kg_day": exposure,
+        "background": p.background,
+        "background_syst_frac": p.background_syst_frac,
+    });
     Ok((
         BinnedData {
             residual: sm,
             delta,
         },
         kind,
+        setup,
     ))
 }
 

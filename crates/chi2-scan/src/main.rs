@@ -58,6 +58,15 @@ struct Args {
     /// background B [counts kg⁻¹ keVee⁻¹ day⁻¹], systematic fraction f_B).
     #[arg(long, value_name = "YAML")]
     asimov_detector: Option<PathBuf>,
+    /// Asimov only: analysis threshold [keVee] replacing the detector file's
+    /// first bin edge (bins keep their width; give quench-smear the same
+    /// value so the response has the same bins).
+    #[arg(long, value_name = "KEVEE", requires = "asimov_detector")]
+    threshold_kevee: Option<f64>,
+    /// Asimov only: exposure [kg·day] replacing the detector file's
+    /// `projection.exposure_kg_day`.
+    #[arg(long, value_name = "KG_DAY", requires = "asimov_detector")]
+    exposure_kg_day: Option<f64>,
     /// U(1)' models YAML.
     #[arg(long, value_name = "YAML")]
     models: PathBuf,
@@ -163,6 +172,8 @@ impl Args {
             (None, Some(det)) if calibrate.is_none() && self.delta_from.is_none() => {
                 DataSource::Asimov {
                     detector: det.clone(),
+                    threshold_kevee: self.threshold_kevee,
+                    exposure_kg_day: self.exposure_kg_day,
                 }
             }
             (None, Some(_)) => {

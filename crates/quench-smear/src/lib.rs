@@ -50,6 +50,10 @@ pub struct SmearConfig {
     pub models: PathBuf,
     /// Lindhard k overriding the detector file's (None: the detector's).
     pub k: Option<f64>,
+    /// Analysis threshold [keVee] replacing the detector file's first bin
+    /// edge; the bins keep their width and end at the last whole bin below
+    /// the file's upper edge (threshold scans; None: the file's bins).
+    pub threshold_kevee: Option<f64>,
     /// The benchmark spectra.
     pub spectrum: SpectrumConfig,
 }
@@ -98,7 +102,10 @@ pub struct SmearOutputs {
 pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> {
     cfg.validate()?;
     let sp = &cfg.spectrum;
-    let det = load_detector(&cfg.detector).context("loading the detector")?;
+    let mut det = load_detector(&cfg.detector).context("loading the detector")?;
+    if let Some(t) = cfg.threshold_kevee {
+        det = det.with_threshold_kevee(&cfg.detector, t)?;
+    }
     let bins = det.bins(&cfg.detector)?;
     let all_models = load_models(&cfg.models).context("loading models")?;
     let models = select_models(&cfg.models, &all_models, &sp.models)?;

@@ -69,6 +69,11 @@ struct Args {
     /// Fine spectrum: number of points.
     #[arg(long, default_value_t = 246)]
     ee_points: usize,
+    /// Analysis threshold [keVee] replacing the detector file's first bin
+    /// edge; the bins keep their width and end at the last whole bin below
+    /// the file's upper edge (for threshold scans; give chi2-scan the same).
+    #[arg(long, value_name = "KEVEE")]
+    threshold_kevee: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -112,6 +117,7 @@ impl Args {
             detector: self.detector.clone(),
             models: self.models.clone(),
             k,
+            threshold_kevee: self.threshold_kevee,
             spectrum: SpectrumConfig {
                 models: self.benchmark_models.clone(),
                 g: self.benchmark_g,
