@@ -476,3 +476,43 @@ fn a_closed_stderr_does_not_break_a_stage() {
         std::fs::read(dir.path().join("g.parquet")).unwrap()
     );
 }
+
+#[test]
+fn an_excess_gives_no_limit_and_says_so() {
+    // Δχ² above threshold already at --g-min is not a limit (issue 10:
+    // before, g90 = g_min was written with has_limit = 1).
+    let dir = scratch();
+    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
+    let mut out = String::new();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(',').collect();
+        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
+            let obs = if f[0] == "0.16" { "0.5" } else { "0" };
+            out.push_str(&format!("{},{},{obs},0,0.05\n", f[0], f[1]));
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, out).unwrap();
+    let mut a = scan_with(dir.path(), Some(&data), &[]);
+    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
+    a.drain(i..i + 6);
+    let o = Command::new(bin("chi2-scan"))
+        .args(refs(&a))
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains("201 of 201 masses have Δχ² >="), "{err}");
+    let csv = std::fs::read_to_string(dir.path().join("limits.csv")).unwrap();
+    assert!(
+        csv.lines().skip(1).all(|l| l.ends_with(',')),
+        "no g90 anywhere"
+    );
+    let t = cevns_io::TableReader::open(&dir.path().join("limits.parquet")).unwrap();
+    let extra = t.meta_json("cevns.extra").unwrap();
+    assert_eq!(extra["no_limit"]["B-L"]["excluded_already_at_g_min"], 201);
+}

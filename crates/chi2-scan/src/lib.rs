@@ -314,7 +314,8 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         if below > 0 {
             ctx.log(format!(
                 "chi2-scan: warning: {:>8}: {below} of {} masses have Δχ² >= {} already at --g-min = {:e}; \
-                 no limit reported there (the SM is disfavoured by the data; lower --g-min to see where)",
+                 no limit reported there (the data disfavour g = 0, i.e. show an excess: \
+                 an upper limit alone does not describe them)",
                 model.name,
                 masses.len(),
                 opts.delta_chi2,
