@@ -10,11 +10,13 @@
 
 use std::path::Path;
 
+use cevns_physics::channel::{Cevns, Target};
+use cevns_physics::detector::resolution::Bins;
+use cevns_physics::detector::{DetectorResponse, RecoilGrid, Response, Species};
 use cevns_physics::flux::{Line, PiecewiseLinear, Spectrum};
 use cevns_physics::nucleus::Nucleus;
 use cevns_physics::oscillation::Flavour;
-use cevns_physics::rate::{DetectorResponse, RatePart, RecoilGrid, Response, SourceRates};
-use cevns_physics::resolution::Bins;
+use cevns_physics::rate::{RatePart, SourceRates};
 
 use crate::error::{IoError, Result};
 use crate::table::{Table, TableReader};
@@ -333,13 +335,16 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
     );
     for sr in sources {
         for p in &sr.parts {
+            let Target::Nucleus(nuc) = p.target else {
+                continue;
+            };
             for (j, &tt) in grid.points().iter().enumerate() {
                 src.push(sr.source.clone());
                 fl.push(p.flavour.as_str().to_string());
-                a.push(p.nucleus.a);
-                z.push(p.nucleus.z);
-                n.push(p.nucleus.n);
-                m.push(p.nucleus.mass_mev);
+                a.push(nuc.a);
+                z.push(nuc.z);
+                n.push(nuc.n);
+                m.push(nuc.mass_mev);
                 k.push(p.kappa_mev2);
                 s.push(sr.sigma_frac);
                 t.push(tt);
@@ -389,18 +394,23 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
         same_grid(path, &mut grid, &tk[b..e])?;
         let flavour = Flavour::parse(&flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
+        let rate = r[b..e].to_vec();
         let part = RatePart {
-            nucleus: Nucleus {
+            channel: "cevns".into(),
+            target: Target::Nucleus(Nucleus {
                 z: z[b],
                 n: n[b],
                 a: a[b],
                 mass_mev: m[b],
                 targets_per_kg: 0.0,
                 abundance: 0.0,
-            },
+            }),
             kappa_mev2: k[b],
             flavour,
-            rate: r[b..e].to_vec(),
+            // CEvNS: dR = dR_SM (1 + x)² (eq 7).
+            rate_x1: Cevns::interference_rate(&rate),
+            rate_x2: rate.clone(),
+            rate,
         };
         match out.iter_mut().find(|x| x.source == source) {
             Some(x) => x.parts.push(part),
@@ -423,7 +433,10 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
 pub fn response_table(grid: &RecoilGrid, resp: &DetectorResponse) -> Table {
     let (mut zs, mut bin, mut lo, mut hi, mut t, mut w) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (z, r) in resp.parts() {
+    for (sp, r) in resp.parts() {
+        let Species::Nucleus(z) = sp else {
+            continue;
+        };
         for i in 0..r.bins.len() {
             let (l, h) = r.bins.bin(i);
             for (j, &tt) in grid.points().iter().enumerate() {
@@ -488,7 +501,7 @@ pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<DetectorResponse>
         }
         let bins = Bins::from_edges(edges).map_err(phys)?;
         parts.push((
-            z,
+            Species::Nucleus(z),
             Response::from_parts(bins, w[zs0..ze].to_vec(), grid.len()).map_err(phys)?,
         ));
     }

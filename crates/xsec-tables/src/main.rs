@@ -11,8 +11,8 @@ use cevns_io::data::load_target;
 use cevns_io::schema::{XsecIsotope, xsec_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
+use cevns_physics::detector::RecoilGrid;
 use cevns_physics::form_factor::HelmParams;
-use cevns_physics::rate::RecoilGrid;
 use cevns_physics::xsec::{dsigma_dt_sm, kappa_mev2, sm_prefactor_cm2_per_kev};
 
 /// CEvNS cross sections on a recoil grid for every isotope of a target.

@@ -146,7 +146,7 @@ impl QuenchingTable {
         if t_nr_kev >= self.t_kev[n - 1] {
             return self.y[n - 1];
         }
-        crate::rate::interp_loglog(&self.t_kev, &self.y, t_nr_kev)
+        crate::numerics::interp_loglog(&self.t_kev, &self.y, t_nr_kev)
     }
 }
 
