@@ -12,7 +12,7 @@ use cevns_physics::flux::PiecewiseLinear;
 use cevns_physics::flux::{Line, Source, Spectrum, normalised_continuum};
 use cevns_physics::model::U1Model;
 use cevns_physics::nucleus::Target;
-use cevns_physics::oscillation::MixingAngles;
+use cevns_physics::oscillation::{MixingAngles, Msw, MswParams, Oscillation, Zone};
 use cevns_physics::quenching::{Lindhard, Quenching, QuenchingTable};
 use cevns_physics::rate::Efficiency;
 use cevns_physics::resolution::{Bins, Resolution};
@@ -302,11 +302,37 @@ pub fn select_models(path: &Path, all: &[U1Model], names: &[String]) -> Result<V
 pub struct OscillationFile {
     /// Citation.
     pub citation: String,
+    /// `paper` (eq 8–11, default) or `msw` (adiabatic MSW-LMA with δ_CP,
+    /// averaged over each source's production zone).
+    #[serde(default)]
+    pub mode: OscillationMode,
     /// sin²θ₁₂, sin²θ₁₃, sin²θ₂₃.
     pub mixing: MixingAngles,
+    /// Δm²₂₁ in eV² (`msw` only).
+    #[serde(default)]
+    pub dm2_21_ev2: Option<f64>,
+    /// δ_CP in degrees (`msw` only).
+    #[serde(default)]
+    pub delta_cp_deg: Option<f64>,
+    /// Solar-model production-zone table (BS05 export format: radius, T,
+    /// log10(n_e/N_A), …, fractions of pp, 8B, 13N, 15O, 17F, 7Be, pep, hep
+    /// per zone), relative to this file (`msw` only).
+    #[serde(default)]
+    pub solar_profile: Option<String>,
 }
 
-/// Load oscillation parameters.
+/// How oscillation probabilities are computed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OscillationMode {
+    /// Paper eq 8–11 (energy independent).
+    #[default]
+    Paper,
+    /// Adiabatic three-flavour MSW-LMA.
+    Msw,
+}
+
+/// Load oscillation parameters (the mixing angles of either mode).
 pub fn load_oscillation(path: &Path) -> Result<MixingAngles> {
     let f: OscillationFile = load_yaml(path)?;
     f.mixing.probabilities().map_err(|err| IoError::Physics {
@@ -314,6 +340,123 @@ pub fn load_oscillation(path: &Path) -> Result<MixingAngles> {
         err,
     })?;
     Ok(f.mixing)
+}
+
+/// An oscillation setup ready for flux-prep: the paper's constant
+/// probabilities, or one MSW calculation per source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OscillationSetup {
+    /// The file's mode and parameters (`Paper`), or `Msw` per source.
+    pub per_source: Vec<(String, Oscillation)>,
+    /// Files read besides the YAML (the solar profile).
+    pub files: Vec<PathBuf>,
+}
+
+/// Columns of the BS05 export tables (0-based) holding the fraction of each
+/// source produced per zone.
+const PROFILE_COLUMNS: [(&str, usize); 8] = [
+    ("pp", 5),
+    ("8B", 6),
+    ("13N", 7),
+    ("15O", 8),
+    ("17F", 9),
+    ("7Be", 10),
+    ("pep", 11),
+    ("hep", 12),
+];
+
+/// Read a BS05-format solar profile: rows of 13 numbers (other lines are
+/// header text). Returns per zone (n_e [N_A cm⁻³], fractions per column).
+pub fn read_solar_profile(path: &Path) -> Result<Vec<[f64; 13]>> {
+    let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
+        path: path.to_path_buf(),
+        err,
+    })?;
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let v: Vec<f64> = line
+            .split_whitespace()
+            .map(str::parse::<f64>)
+            .collect::<std::result::Result<_, _>>()
+            .unwrap_or_default();
+        if let Ok(row) = <[f64; 13]>::try_from(v.as_slice()) {
+            rows.push(row);
+        }
+    }
+    if rows.len() < 10 {
+        return Err(IoError::BadValue {
+            path: path.to_path_buf(),
+            what: "solar profile".into(),
+            reason: format!(
+                "found {} rows of 13 numbers; expected the BS05 export format",
+                rows.len()
+            ),
+        });
+    }
+    Ok(rows)
+}
+
+/// Load an oscillation file for the sources `sources` of a solar model.
+pub fn load_oscillation_setup(path: &Path, sources: &[String]) -> Result<OscillationSetup> {
+    let f: OscillationFile = load_yaml(path)?;
+    let phys = |err| IoError::Physics {
+        path: path.to_path_buf(),
+        err,
+    };
+    f.mixing.probabilities().map_err(phys)?;
+    let missing = |what: &str| IoError::BadValue {
+        path: path.to_path_buf(),
+        what: what.into(),
+        reason: "required with `mode: msw`".into(),
+    };
+    match f.mode {
+        OscillationMode::Paper => Ok(OscillationSetup {
+            per_source: sources
+                .iter()
+                .map(|s| (s.clone(), Oscillation::Paper(f.mixing)))
+                .collect(),
+            files: vec![],
+        }),
+        OscillationMode::Msw => {
+            let params = MswParams {
+                mixing: f.mixing,
+                dm2_21_ev2: f.dm2_21_ev2.ok_or_else(|| missing("dm2_21_ev2"))?,
+                delta_cp_deg: f.delta_cp_deg.ok_or_else(|| missing("delta_cp_deg"))?,
+            };
+            let rel = f.solar_profile.ok_or_else(|| missing("solar_profile"))?;
+            let file = path.parent().unwrap_or(Path::new(".")).join(rel);
+            let rows = read_solar_profile(&file)?;
+            let mut per_source = Vec::new();
+            for s in sources {
+                let Some((_, col)) = PROFILE_COLUMNS.iter().find(|(n, _)| n == s) else {
+                    return Err(IoError::BadValue {
+                        path: file.clone(),
+                        what: format!("source `{s}`"),
+                        reason: format!(
+                            "no production-zone column (have: {})",
+                            PROFILE_COLUMNS.map(|(n, _)| n).join(", ")
+                        ),
+                    });
+                };
+                let zones = rows
+                    .iter()
+                    .map(|r| Zone {
+                        n_e_per_na_cm3: 10f64.powf(r[2]),
+                        weight: r[*col],
+                    })
+                    .collect();
+                let msw = Msw::new(params, zones).map_err(|err| IoError::Physics {
+                    path: file.clone(),
+                    err,
+                })?;
+                per_source.push((s.clone(), Oscillation::Msw(msw)));
+            }
+            Ok(OscillationSetup {
+                per_source,
+                files: vec![file],
+            })
+        }
+    }
 }
 
 /// Quenching model of a detector file.
@@ -780,5 +923,48 @@ mod tests {
         std::fs::write(&p, "citation: x\nmixing: {sin2_theta12: 0.3, sin2_theta13: 0.02, sin2_theta23: 0.5, foo: 1}\n").unwrap();
         let e = load_oscillation(&p).unwrap_err().to_string();
         assert!(e.contains("foo"), "{e}");
+    }
+
+    fn msw_setup(sources: &[&str]) -> OscillationSetup {
+        let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../data/oscillation/desalas2021-no-msw.yaml");
+        let names: Vec<String> = sources.iter().map(|s| s.to_string()).collect();
+        load_oscillation_setup(&p, &names).unwrap()
+    }
+
+    #[test]
+    fn msw_b8_pee_at_10_mev_is_about_0_3() {
+        // ⁸B at 10 MeV: adiabatic LMA over the BS05 ⁸B zone gives ≈ 0.32;
+        // SNO/Super-K/Borexino measure P_ee ≈ 0.3 above 5 MeV (e.g. Borexino,
+        // PRD 101, 062001 (2020): 0.30–0.35 for 8B; PDG "Solar neutrinos").
+        let s = msw_setup(&["8B"]);
+        let p = s.per_source[0].1.probabilities_at(10.0).unwrap();
+        assert!((0.28..0.36).contains(&p[0]), "P_ee(8B, 10 MeV) = {}", p[0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn msw_limits_vacuum_average_and_sin2_theta12() {
+        let s = msw_setup(&["pp", "8B"]);
+        let m = MixingAngles::de_salas_2021_no();
+        let c13sq = 1.0 - m.sin2_theta13;
+        // Low E: matter negligible, P_ee → c13⁴(1 − ½ sin²2θ12) + s13⁴ = 0.5418.
+        let vac = c13sq * c13sq * (1.0 - 2.0 * m.sin2_theta12 * (1.0 - m.sin2_theta12))
+            + m.sin2_theta13 * m.sin2_theta13;
+        let low = s.per_source[0].1.probabilities_at(0.01).unwrap()[0];
+        assert!(
+            (low - vac).abs() < 2e-3,
+            "P_ee(pp, 10 keV) = {low} vs {vac}"
+        );
+        // High E: P_ee → c13⁴ sin²θ12 + s13⁴ (eq 8 with eq 11) = 0.3046.
+        let paper = m.probabilities().unwrap()[0];
+        let high = s.per_source[1].1.probabilities_at(1e4).unwrap()[0];
+        assert!(
+            (high - paper).abs() < 1e-3,
+            "P_ee(8B, 10 GeV) = {high} vs {paper}"
+        );
+        // pp at its mean energy sits between (Borexino pp: 0.57 ± 0.09).
+        let pp = s.per_source[0].1.probabilities_at(0.27).unwrap()[0];
+        assert!(pp < vac && pp > 0.5, "{pp}");
     }
 }

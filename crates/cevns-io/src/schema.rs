@@ -73,8 +73,10 @@ pub struct FluxEntry {
     pub sigma_frac: f64,
     /// Flavour at Earth.
     pub flavour: Flavour,
-    /// Oscillation probability P(ν_e → flavour) already applied.
-    pub probability: f64,
+    /// Oscillation probability P(ν_e → flavour) already applied, one per
+    /// spectrum node or line, or a single value for all of them (the
+    /// paper's energy-independent eq 8–11).
+    pub probability: Vec<f64>,
     /// Spectrum at Earth for this flavour.
     pub spectrum: Spectrum,
 }
@@ -94,6 +96,7 @@ pub fn fluxes_table(entries: &[FluxEntry]) -> Table {
         vec![],
     );
     for x in entries {
+        let mut node = 0;
         let mut push = |k: &str, en: f64, dd: f64, ll: f64| {
             src.push(x.source.clone());
             fl.push(x.flavour.as_str().to_string());
@@ -101,7 +104,12 @@ pub fn fluxes_table(entries: &[FluxEntry]) -> Table {
             e.push(en);
             d.push(dd);
             l.push(ll);
-            p.push(x.probability);
+            let pi = match x.probability.as_slice() {
+                [one] => *one,
+                all => all.get(node).copied().unwrap_or(f64::NAN),
+            };
+            p.push(pi);
+            node += 1;
             s.push(x.sigma_frac);
         };
         match &x.spectrum {
@@ -176,7 +184,7 @@ pub fn read_fluxes(path: &Path) -> Result<Vec<FluxEntry>> {
             source,
             sigma_frac: s[a],
             flavour,
-            probability: p[a],
+            probability: p[a..b].to_vec(),
             spectrum,
         });
     }

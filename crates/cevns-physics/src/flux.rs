@@ -261,6 +261,35 @@ impl Spectrum {
         }
     }
 
+    /// Multiply by an energy-dependent factor f(E) ≥ 0 (e.g. an MSW
+    /// probability): continuum nodes Φ(Eᵢ) f(Eᵢ) (piecewise linear between
+    /// them), line fluxes × f(E_line).
+    pub fn weighted(&self, name: &str, f: impl Fn(f64) -> f64) -> Result<Self> {
+        Ok(match self {
+            Spectrum::Continuum(p) => Spectrum::Continuum(PiecewiseLinear::new(
+                name,
+                p.e.clone(),
+                p.e.iter().zip(&p.phi).map(|(&e, &v)| v * f(e)).collect(),
+            )?),
+            Spectrum::Lines(l) => Spectrum::Lines(
+                l.iter()
+                    .map(|l| Line {
+                        energy_mev: l.energy_mev,
+                        flux: l.flux * f(l.energy_mev),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Energies of the nodes (continuum) or lines, MeV.
+    pub fn energies(&self) -> Vec<f64> {
+        match self {
+            Spectrum::Continuum(p) => p.e.clone(),
+            Spectrum::Lines(l) => l.iter().map(|l| l.energy_mev).collect(),
+        }
+    }
+
     /// Highest neutrino energy, MeV.
     pub fn max_energy(&self) -> f64 {
         match self {
