@@ -26,6 +26,7 @@
 //! convolution, response, kernels, χ² and all tables are generic.
 
 pub mod cevns;
+pub mod electron;
 
 use crate::detector::Species;
 use crate::model::U1Model;
@@ -33,6 +34,7 @@ use crate::nucleus::Nucleus;
 use crate::oscillation::Flavour;
 
 pub use cevns::Cevns;
+pub use electron::NuElectron;
 
 /// What a channel scatters on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,12 +154,15 @@ pub trait Channel {
 pub enum AnyChannel {
     /// Coherent elastic neutrino–nucleus scattering (paper eq 1–7).
     Cevns(Cevns),
+    /// Neutrino–electron elastic scattering.
+    NuElectron(NuElectron),
 }
 
 impl AnyChannel {
     fn inner(&self) -> &dyn Channel {
         match self {
             AnyChannel::Cevns(c) => c,
+            AnyChannel::NuElectron(c) => c,
         }
     }
 }
