@@ -132,13 +132,12 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
     let mut quench: Vec<(Species, Quenching)> = Vec::new();
     let mut parts = Vec::new();
     for &sp in &species {
-        let Species::Nucleus(z) = sp else {
-            return Err(bad_input(format!(
-                "{}: {sp} are not supported by this detector response yet",
-                cfg.rates.display()
-            )));
+        // Electron recoils are not quenched (T_ee = T_e); nuclear recoils
+        // use the detector's quenching for their Z.
+        let q = match sp {
+            Species::Nucleus(z) => det.quenching(&cfg.detector, z, k_override)?,
+            Species::Electron => Quenching::Unquenched,
         };
-        let q = det.quenching(&cfg.detector, z, k_override)?;
         let r = Response::build(
             &grid,
             &q,
@@ -156,6 +155,7 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
         .map(|(z, q)| match q {
             Quenching::Lindhard(l) => format!("{}: Lindhard k = {}", z_label(*z), l.k),
             Quenching::Table(_) => format!("{}: tabulated Y(T_nr)", z_label(*z)),
+            Quenching::Unquenched => format!("{}: not quenched", z_label(*z)),
         })
         .collect::<Vec<_>>()
         .join("; ");
