@@ -156,7 +156,7 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
 
 fn main() -> ExitCode {
     cevns_io::stage_main("plot", || {
-        let cli = Cli::parse();
+        let cli: Cli = cevns_io::stage::parse_args();
         cli.common.init()?;
         run(&cli).map(|_| ())
     })

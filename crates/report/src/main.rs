@@ -57,7 +57,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("report", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out, &args.out_report])?;
         let res = report::run(&args.config())?;
