@@ -141,6 +141,12 @@ impl TableReader {
         })
     }
 
+    /// Whether the table has a column `name` (for columns only some
+    /// tables carry, e.g. those of a second interaction channel).
+    pub fn has(&self, name: &str) -> bool {
+        self.schema.field_with_name(name).is_ok()
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -48,6 +48,14 @@ struct Cli {
     /// `.lmt` files (mass in GeV, lower limit on g_{B−L}) drawn on Fig. 3.
     #[arg(long, value_name = "PATH")]
     overlays: PathBuf,
+    /// Limits of a second run (e.g. CEνNS only) to compare with `--limits`
+    /// (e.g. CEνNS + ν–e): adds `channels-b-l` and `channels-b-3le` figures
+    /// (B−L with the DARKCAST ν–e overlays, and B−3L_e).
+    #[arg(long, value_name = "PATH")]
+    baseline_limits: Option<PathBuf>,
+    /// Legend label of `--baseline-limits`.
+    #[arg(long, default_value = "CEνNS only")]
+    baseline_label: String,
     /// Directory for the figures (created if missing).
     #[arg(long, value_name = "DIR")]
     out_dir: PathBuf,
@@ -98,7 +106,19 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
             masses.len()
         ));
     }
-    let figs = build_figures(&spectrum, &limits, &overlays)?;
+    let mut figs = build_figures(&spectrum, &limits, &overlays)?;
+    let mut stems: Vec<&'static str> = FIGURES.to_vec();
+    if let Some(b) = &cli.baseline_limits {
+        let base = Limits::read(b)?;
+        for (stem, model) in [("channels-b-l", "B-L"), ("channels-b-3le", "B-3Le")] {
+            figs.push((
+                stem,
+                figures::channel_comparison(&limits, &base, &cli.baseline_label, model, &overlays)
+                    .context(stem)?,
+            ));
+            stems.push(stem);
+        }
+    }
 
     let mut formats = cli.formats.clone();
     formats.sort();
@@ -108,7 +128,7 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
             "--formats: give at least one of png, svg",
         ));
     }
-    let paths: Vec<PathBuf> = FIGURES
+    let paths: Vec<PathBuf> = stems
         .iter()
         .flat_map(|stem| {
             formats
