@@ -13,6 +13,7 @@ pub mod output;
 pub mod schema;
 pub mod stage;
 pub mod table;
+pub mod xenonnt;
 
 pub use error::IoError;
 pub use output::OutputSet;

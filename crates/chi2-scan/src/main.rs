@@ -30,6 +30,10 @@ use cevns_physics::stats::{
 ///
 /// Outputs: limits.parquet / limits.csv (model, m_zp_mev [MeV], g90), and
 /// scan.parquet (model, m_zp_mev, g, delta_chi2).
+///
+/// With `--likelihood CONFIG` chi2-scan uses the extended binned Poisson
+/// template likelihood of XENONnT's public 8B release instead (other flags;
+/// see `chi2-scan --likelihood x --help`).
 #[derive(Debug, Parser)]
 #[command(name = "chi2-scan", version, allow_negative_numbers = true)]
 struct Args {
@@ -108,7 +112,14 @@ struct Args {
     common: CommonArgs,
 }
 
+mod poisson;
+
 fn main() -> ExitCode {
+    // `--likelihood CONFIG` selects the Poisson template likelihood (XENONnT),
+    // with its own flags (see poisson.rs / `chi2-scan --likelihood x --help`).
+    if std::env::args().any(|a| a == "--likelihood" || a.starts_with("--likelihood=")) {
+        return stage_main("chi2-scan", poisson::main);
+    }
     stage_main("chi2-scan", || {
         let args = Args::parse();
         args.common.init()?;
