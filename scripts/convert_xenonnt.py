@@ -241,7 +241,7 @@ def main() -> None:
             "# XENONnT 8B CEvNS recoil spectrum on Xe (light_wimp_data_release data/signal/cevns_spectrum.json)",
             f"# coordinate: {spec['coordinate_name']} of the recoil energy; total rate {spec['rate']!r} events/(tonne year)",
             "# between the first and last e_kev",
-            "cdf,e_kev",
+            "# columns: cdf,e_kev",
         ]
         lines += [f"{c!r},{e!r}" for c, e in zip(spec["coordinate_system"], spec["map"])]
         (d24 / "cevns_spectrum.csv").write_text("\n".join(lines) + "\n")

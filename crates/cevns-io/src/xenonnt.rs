@@ -178,8 +178,11 @@ fn bad(path: &Path, what: &str, reason: impl Into<String>) -> IoError {
     }
 }
 
+/// Data rows of a CSV: (line number, fields).
+type CsvRows = Vec<(usize, Vec<String>)>;
+
 /// Rows of a small CSV with a header: (header, rows of fields).
-fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+fn read_csv(path: &Path) -> Result<(Vec<String>, CsvRows)> {
     let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
         err,
@@ -228,7 +231,7 @@ pub fn load_binning(path: &Path) -> Result<Binning> {
             .iter()
             .map(|s| num(path, line, s))
             .collect::<Result<Vec<f64>>>()?;
-        if e.windows(2).any(|w| !(w[1] > w[0])) {
+        if e.iter().any(|v| !v.is_finite()) || e.windows(2).any(|w| w[1] <= w[0]) {
             return Err(IoError::Csv {
                 path: path.to_path_buf(),
                 line,
@@ -406,7 +409,7 @@ fn read_templates(
         if !runs.contains(&sr[i]) {
             continue;
         }
-        if !(value[i] >= 0.0) {
+        if value[i] < 0.0 {
             return Err(bad(
                 path,
                 &format!("row {i} ({} {} bin {})", sr[i], comp[i], bin[i]),

@@ -133,19 +133,34 @@ impl SignalPoly {
     }
 }
 
-fn fit_table_row(
-    rows: &mut (Vec<String>, Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>),
-    item: &str,
-    run: &str,
-    v: f64,
-    lo: f64,
-    hi: f64,
-) {
-    rows.0.push(item.to_string());
-    rows.1.push(run.to_string());
-    rows.2.push(v);
-    rows.3.push(lo);
-    rows.4.push(hi);
+/// Rows of the fit table: item, run, value and interval (lo, hi; = value
+/// where no interval applies).
+#[derive(Debug, Default)]
+struct FitRows {
+    item: Vec<String>,
+    run: Vec<String>,
+    value: Vec<f64>,
+    lo: Vec<f64>,
+    hi: Vec<f64>,
+}
+
+impl FitRows {
+    fn push(&mut self, item: &str, run: &str, v: f64, lo: f64, hi: f64) {
+        self.item.push(item.to_string());
+        self.run.push(run.to_string());
+        self.value.push(v);
+        self.lo.push(lo);
+        self.hi.push(hi);
+    }
+
+    fn table(self) -> Table {
+        Table::new()
+            .str("item", self.item)
+            .str("run", self.run)
+            .f64("value", "see item", self.value)
+            .f64("lo", "see item", self.lo)
+            .f64("hi", "see item", self.hi)
+    }
 }
 
 /// Entry point of the mode.
@@ -243,30 +258,28 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let best = likelihood::fit(&model, &[], None)?;
     let (q0, z) = likelihood::significance(&model, k, &best)?;
     let (lo, hi) = likelihood::interval(&model, k, &best, args.delta_interval)?;
-    let mut rows = (vec![], vec![], vec![], vec![], vec![]);
+    let mut rows = FitRows::default();
     let mult = best.theta[k];
-    fit_table_row(
-        &mut rows,
+    rows.push(
         "flux_cm2_s",
         "all",
         mult * nominal_flux,
         lo * nominal_flux,
         hi * nominal_flux,
     );
-    fit_table_row(&mut rows, "flux_multiplier", "all", mult, lo, hi);
-    fit_table_row(
-        &mut rows,
+    rows.push("flux_multiplier", "all", mult, lo, hi);
+    rows.push(
         "nominal_flux_cm2_s",
         "all",
         nominal_flux,
         nominal_flux,
         nominal_flux,
     );
-    fit_table_row(&mut rows, "q0", "all", q0, q0, q0);
-    fit_table_row(&mut rows, "significance_sigma", "all", z, z, z);
-    fit_table_row(&mut rows, "nll_best", "all", best.nll, best.nll, best.nll);
+    rows.push("q0", "all", q0, q0, q0);
+    rows.push("significance_sigma", "all", z, z, z);
+    rows.push("nll_best", "all", best.nll, best.nll, best.nll);
     for (p, v) in model.params.iter().zip(&best.theta) {
-        fit_table_row(&mut rows, &format!("param:{}", p.name), "all", *v, *v, *v);
+        rows.push(&format!("param:{}", p.name), "all", *v, *v, *v);
     }
     let nominal = model.init();
     let exp_nom = model.expected(&nominal);
@@ -274,29 +287,15 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let mut totals: std::collections::BTreeMap<String, [f64; 3]> = Default::default();
     for (ci, ch) in model.channels.iter().enumerate() {
         let n: f64 = ch.observed.iter().sum();
-        fit_table_row(&mut rows, "observed", &ch.name, n, n, n);
+        rows.push("observed", &ch.name, n, n, n);
         totals.entry("observed".into()).or_default()[0] += n;
         let mut bkg_nom = 0.0;
         let mut bkg_best = 0.0;
         for (j, c) in ch.components.iter().enumerate() {
             let a: f64 = exp_nom[ci][j].iter().sum();
             let b: f64 = exp_best[ci][j].iter().sum();
-            fit_table_row(
-                &mut rows,
-                &format!("expected_nominal:{}", c.name),
-                &ch.name,
-                a,
-                a,
-                a,
-            );
-            fit_table_row(
-                &mut rows,
-                &format!("expected_bestfit:{}", c.name),
-                &ch.name,
-                b,
-                b,
-                b,
-            );
+            rows.push(&format!("expected_nominal:{}", c.name), &ch.name, a, a, a);
+            rows.push(&format!("expected_bestfit:{}", c.name), &ch.name, b, b, b);
             let e = totals.entry(c.name.clone()).or_default();
             e[0] += a;
             e[1] += b;
@@ -305,16 +304,14 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 bkg_best += b;
             }
         }
-        fit_table_row(
-            &mut rows,
+        rows.push(
             "expected_nominal:background",
             &ch.name,
             bkg_nom,
             bkg_nom,
             bkg_nom,
         );
-        fit_table_row(
-            &mut rows,
+        rows.push(
             "expected_bestfit:background",
             &ch.name,
             bkg_best,
@@ -327,24 +324,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
     for (name, v) in &totals {
         if name == "observed" {
-            fit_table_row(&mut rows, "observed", "all", v[0], v[0], v[0]);
+            rows.push("observed", "all", v[0], v[0], v[0]);
         } else {
-            fit_table_row(
-                &mut rows,
-                &format!("expected_nominal:{name}"),
-                "all",
-                v[0],
-                v[0],
-                v[0],
-            );
-            fit_table_row(
-                &mut rows,
-                &format!("expected_bestfit:{name}"),
-                "all",
-                v[1],
-                v[1],
-                v[1],
-            );
+            rows.push(&format!("expected_nominal:{name}"), "all", v[0], v[0], v[0]);
+            rows.push(&format!("expected_bestfit:{name}"), "all", v[1], v[1], v[1]);
         }
     }
     args.common.log(format!(
@@ -404,10 +387,10 @@ fn run(args: &Args) -> anyhow::Result<()> {
         let (mut run, mut bin, mut obs) = (vec![], vec![], vec![]);
         let mut comps: Vec<(String, Vec<f64>)> = Vec::new();
         for (ci, ch) in model.channels.iter().enumerate() {
-            for b in 0..ch.observed.len() {
+            for (b, n) in ch.observed.iter().enumerate() {
                 run.push(ch.name.clone());
                 bin.push(b as u32);
-                obs.push(ch.observed[b]);
+                obs.push(*n);
                 for (j, c) in ch.components.iter().enumerate() {
                     match comps.iter_mut().find(|(n, _)| *n == c.name) {
                         Some((_, v)) => v.push(exp_best[ci][j][b]),
@@ -568,12 +551,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             .f64("delta_chi2", "1", sd);
         limit_tables = Some((out_limits.clone(), limits, scan, csv));
     }
-    let fit_t = Table::new()
-        .str("item", rows.0)
-        .str("run", rows.1)
-        .f64("value", "see item", rows.2)
-        .f64("lo", "see item", rows.3)
-        .f64("hi", "see item", rows.4);
+    let fit_t = rows.table();
     out.write_bytes(&args.out_fit, &fit_t.to_parquet_bytes(&prov)?)?;
     if let (Some(p), Some(t)) = (&args.out_profile, profile) {
         out.write_bytes(p, &t.to_parquet_bytes(&prov)?)?;
@@ -614,7 +592,7 @@ fn source_flux(path: &std::path::Path, source: &str) -> anyhow::Result<f64> {
             cevns_physics::flux::Spectrum::Lines(l) => l.iter().map(|x| x.flux).sum(),
         })
         .sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return Err(bad_input(format!(
             "{}: no flux for source `{source}`",
             path.display()

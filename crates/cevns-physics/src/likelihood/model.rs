@@ -51,6 +51,10 @@ pub struct Channel {
     pub components: Vec<Component>,
 }
 
+/// One component evaluated at θ: (multiplier product × scale, template,
+/// ∂template/∂t_ly, ∂template/∂t_qy); the derivatives are empty when not needed.
+type EvaluatedComponent = (f64, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// The full likelihood.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PoissonModel {
@@ -181,8 +185,7 @@ impl PoissonModel {
             let nb = ch.observed.len();
             let mut mu = vec![0.0; nb];
             // Per component: value and yield derivatives (only if needed).
-            let mut parts: Vec<(f64, Vec<f64>, Vec<f64>, Vec<f64>)> =
-                Vec::with_capacity(ch.components.len());
+            let mut parts: Vec<EvaluatedComponent> = Vec::with_capacity(ch.components.len());
             for c in &ch.components {
                 let mut t = vec![0.0; nb];
                 let f = c.scale * c.multipliers.iter().map(|&k| theta[k]).product::<f64>();
