@@ -255,7 +255,17 @@ fn run(args: &Args) -> anyhow::Result<()> {
 
     // ---- measurement: flux free.
     let k = tl.flux_index;
-    let best = likelihood::fit(&model, &[], None)?;
+    let mut best = likelihood::fit_polished(&model, &[], None)?;
+    // Guard against a stalled best fit: a coarse profile in the flux that
+    // finds a lower −2 ln L restarts the best fit from there.
+    for i in 0..=20 {
+        let v = 0.1 * f64::from(i) * best.theta[k].max(0.5) * 1.5;
+        let f = likelihood::profile(&model, k, v, &best.theta)?;
+        if f.nll < best.nll - 1e-9 {
+            let again = likelihood::fit_polished(&model, &[], Some(&f.theta))?;
+            best = if again.nll < f.nll { again } else { f };
+        }
+    }
     let (q0, z) = likelihood::significance(&model, k, &best)?;
     let (lo, hi) = likelihood::interval(&model, k, &best, args.delta_interval)?;
     let mut rows = FitRows::default();

@@ -103,11 +103,15 @@ fn lbfgs(p: &Problem<'_>, u0: Vec<f64>) -> std::result::Result<(Vec<f64>, f64), 
     Ok((best, st.get_best_cost()))
 }
 
-fn nelder_mead(p: &Problem<'_>, u0: Vec<f64>) -> std::result::Result<(Vec<f64>, f64), ArgminError> {
+fn nelder_mead(
+    p: &Problem<'_>,
+    u0: Vec<f64>,
+    step: f64,
+) -> std::result::Result<(Vec<f64>, f64), ArgminError> {
     let mut simplex = vec![u0.clone()];
     for i in 0..u0.len() {
         let mut v = u0.clone();
-        v[i] += 0.5;
+        v[i] += step;
         simplex.push(v);
     }
     let solver = NelderMead::new(simplex).with_sd_tolerance(1e-10)?;
@@ -129,6 +133,28 @@ fn nelder_mead(p: &Problem<'_>, u0: Vec<f64>) -> std::result::Result<(Vec<f64>, 
 /// Minimise −2 ln L over all parameters except `fixed` (index, value),
 /// starting from `start` (or the parameters' `init`).
 pub fn fit(model: &PoissonModel, fixed: &[(usize, f64)], start: Option<&[f64]>) -> Result<Fit> {
+    fit_with(model, fixed, start, false)
+}
+
+/// As [`fit`], then polished by Nelder–Mead from the L-BFGS result: the
+/// bilinear yield morphing has kinks at the anchors where a quasi-Newton
+/// step can stall (by up to ~0.05 in −2 ln L); the polish costs ~10 ms and
+/// is used for the measurement (best fit, q₀, interval, profile), not for
+/// every point of a limit scan.
+pub fn fit_polished(
+    model: &PoissonModel,
+    fixed: &[(usize, f64)],
+    start: Option<&[f64]>,
+) -> Result<Fit> {
+    fit_with(model, fixed, start, true)
+}
+
+fn fit_with(
+    model: &PoissonModel,
+    fixed: &[(usize, f64)],
+    start: Option<&[f64]>,
+    polish: bool,
+) -> Result<Fit> {
     let mut base = start.map_or_else(|| model.init(), <[f64]>::to_vec);
     if base.len() != model.params.len() {
         return Err(PhysicsError::Numerical(
@@ -153,25 +179,36 @@ pub fn fit(model: &PoissonModel, fixed: &[(usize, f64)], start: Option<&[f64]>) 
     }
     let u0 = p.to_u(&p.base);
     let mut best: Option<(Vec<f64>, f64)> = None;
-    let mut consider = |cand: (Vec<f64>, f64)| {
+    let n_free = p.free.len();
+    let consider = |best: &mut Option<(Vec<f64>, f64)>, cand: (Vec<f64>, f64)| {
         if cand.1.is_finite()
-            && cand.0.len() == p.free.len()
+            && cand.0.len() == n_free
             && best.as_ref().is_none_or(|b| cand.1 < b.1)
         {
-            best = Some(cand);
+            *best = Some(cand);
         }
     };
     match lbfgs(&p, u0.clone()) {
         Ok(first) => {
             let again = lbfgs(&p, first.0.clone());
-            consider(first);
+            consider(&mut best, first);
             if let Ok(r) = again {
-                consider(r);
+                consider(&mut best, r);
             }
         }
         Err(_) => {
-            if let Ok(r) = nelder_mead(&p, u0) {
-                consider(r);
+            if let Ok(r) = nelder_mead(&p, u0, 0.5) {
+                consider(&mut best, r);
+            }
+        }
+    }
+    if polish {
+        for step in [0.3, 0.05] {
+            let Some(from) = best.as_ref().map(|b| b.0.clone()) else {
+                break;
+            };
+            if let Ok(r) = nelder_mead(&p, from, step) {
+                consider(&mut best, r);
             }
         }
     }
@@ -189,14 +226,15 @@ pub fn fit(model: &PoissonModel, fixed: &[(usize, f64)], start: Option<&[f64]>) 
 /// Discovery test statistic q₀ = −2 ln [L(θ_k = 0, θ̂̂)/L(θ̂)] for a
 /// non-negative parameter k (q₀ = 0 if θ̂_k = 0), and Z = √q₀.
 pub fn significance(model: &PoissonModel, k: usize, best: &Fit) -> Result<(f64, f64)> {
-    let null = fit(model, &[(k, 0.0)], Some(&best.theta))?;
+    let null = fit_polished(model, &[(k, 0.0)], Some(&best.theta))?;
     let q0 = (null.nll - best.nll).max(0.0);
     Ok((q0, q0.sqrt()))
 }
 
-/// Profile −2 ln L with parameter k fixed at `v` (warm-started at `start`).
+/// Profile −2 ln L with parameter k fixed at `v` (warm-started at `start`;
+/// polished, see [`fit_polished`]).
 pub fn profile(model: &PoissonModel, k: usize, v: f64, start: &[f64]) -> Result<Fit> {
-    fit(model, &[(k, v)], Some(start))
+    fit_polished(model, &[(k, v)], Some(start))
 }
 
 /// Interval of parameter k where the profile −2 ln L rises by less than
