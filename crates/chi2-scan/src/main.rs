@@ -105,13 +105,11 @@ struct Args {
     common: CommonArgs,
 }
 
-mod poisson;
-
 fn main() -> ExitCode {
     // `--likelihood CONFIG` selects the Poisson template likelihood (XENONnT),
     // with its own flags (see poisson.rs / `chi2-scan --likelihood x --help`).
     if std::env::args().any(|a| a == "--likelihood" || a.starts_with("--likelihood=")) {
-        return stage_main("chi2-scan", poisson::main);
+        return stage_main("chi2-scan", chi2_scan::poisson::main);
     }
     stage_main("chi2-scan", || {
         let args = Args::parse();

@@ -1,4 +1,4 @@
-//! `chi2-scan --likelihood CONFIG`: the extended binned Poisson template
+//! `chi2-scan --likelihood CONFIG` (library part of the stage): the extended binned Poisson template
 //! likelihood (XENONnT's public 8B CEvNS release) instead of the pull χ².
 //!
 //! Always: the 8B flux measurement with the flux free — best fit, Δ(−2 ln L) = 1
