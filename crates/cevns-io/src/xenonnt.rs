@@ -688,8 +688,17 @@ impl TemplateLikelihood {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Float64Array, StringArray, UInt32Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::metadata::KeyValue;
+    use parquet::file::properties::WriterProperties;
 
     #[test]
     fn bin_index_is_c_order_and_edges_are_inclusive() {
@@ -697,5 +706,87 @@ mod tests {
         assert_eq!(bin_of(&e, &[0.0, 0.0, 0.0, 0.0]), Some(0));
         assert_eq!(bin_of(&e, &[3.0, 0.5, 0.5, 1.5]), Some(27 * 2 + 1));
         assert_eq!(bin_of(&e, &[3.1, 0.5, 0.5, 1.5]), None);
+    }
+
+    /// A template table of one fixed component `ac` for run sr0 with the
+    /// given 81 values, binned like `edges`.
+    fn write_template(path: &Path, values: Vec<f64>, edges: &[Vec<f64>]) {
+        let n = values.len();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("sr", DataType::Utf8, false),
+            Field::new("component", DataType::Utf8, false),
+            Field::new("e_kev", DataType::Float64, false),
+            Field::new("tly", DataType::Float64, false),
+            Field::new("tqy", DataType::Float64, false),
+            Field::new("bin", DataType::UInt32, false),
+            Field::new("value", DataType::Float64, true),
+        ]));
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["sr0"; n])),
+            Arc::new(StringArray::from(vec!["ac"; n])),
+            Arc::new(Float64Array::from(vec![0.0; n])),
+            Arc::new(Float64Array::from(vec![0.0; n])),
+            Arc::new(Float64Array::from(vec![0.0; n])),
+            Arc::new(UInt32Array::from((0..n as u32).collect::<Vec<_>>())),
+            Arc::new(Float64Array::from(values)),
+        ];
+        let names = [
+            "cs2",
+            "s2_shadow_s2_time_shadow_quantile",
+            "s1_bdt_score",
+            "s2_bdt_score",
+        ];
+        let meta: BTreeMap<String, BTreeMap<&str, Vec<f64>>> = [(
+            "sr0".to_string(),
+            names.iter().copied().zip(edges.iter().cloned()).collect(),
+        )]
+        .into();
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(vec![KeyValue::new(
+                "xenonnt.binning".to_string(),
+                serde_json::to_string(&meta).unwrap(),
+            )]))
+            .build();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        w.write(&RecordBatch::try_new(schema, cols).unwrap())
+            .unwrap();
+        w.close().unwrap();
+    }
+
+    fn binning() -> Binning {
+        [("sr0".to_string(), vec![vec![0.0, 1.0, 2.0, 3.0]; 4])].into()
+    }
+
+    fn load(values: Vec<f64>, edges: &[Vec<f64>]) -> Result<TemplateRows> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        write_template(&p, values, edges);
+        let mut rows = TemplateRows::new();
+        read_templates(&p, &binning(), &["sr0".to_string()], &mut rows).map(|()| rows)
+    }
+
+    #[test]
+    fn template_tables_are_checked() {
+        let edges = vec![vec![0.0, 1.0, 2.0, 3.0]; 4];
+        let rows = load(vec![1.0; 81], &edges).unwrap();
+        let cells = &rows[&("sr0".to_string(), "ac".to_string(), 0.0f64.to_bits())];
+        assert_eq!(grid_of("t", cells).unwrap().total_at(0.0, 0.0), 81.0);
+        let mut neg = vec![1.0; 81];
+        neg[7] = -1e-6;
+        let e = load(neg, &edges).unwrap_err().to_string();
+        assert!(e.contains("t.parquet") && e.contains("negative"), "{e}");
+        let mut nan = vec![1.0; 81];
+        nan[3] = f64::NAN;
+        let e = load(nan, &edges).unwrap_err().to_string();
+        assert!(e.contains("t.parquet"), "{e}");
+        let mut other = edges.clone();
+        other[2][1] = 1.5;
+        let e = load(vec![1.0; 81], &other).unwrap_err().to_string();
+        assert!(e.contains("binning of sr0/s1_bdt_score"), "{e}");
+        // A missing bin is named when the grid is assembled.
+        let rows = load(vec![1.0; 80], &edges).unwrap();
+        let cells = &rows[&("sr0".to_string(), "ac".to_string(), 0.0f64.to_bits())];
+        assert!(grid_of("t", cells).unwrap_err().contains("bin 80 missing"));
     }
 }

@@ -700,3 +700,30 @@ fn limit_at_mass(
     }
     Ok((Some((lo * hi).sqrt()), scan))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g_zero_gives_exactly_the_sm_signal_and_g_adds_g2_g4_terms() {
+        let s0 = MorphGrid::new(vec![-1.0, 1.0], vec![0.0], 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let poly = SignalPoly {
+            s0: vec![s0.clone()],
+            s1: vec![vec![0.5, -0.5, 1.0, 0.0]],
+            s2: vec![vec![0.25, 0.25, 0.0, 1.0]],
+        };
+        assert_eq!(poly.at(0.0).unwrap()[0], s0);
+        let g = 2.0;
+        let at = poly.at(g).unwrap();
+        let want = [
+            1.0 + 4.0 * 0.5 + 16.0 * 0.25,
+            2.0 - 4.0 * 0.5 + 16.0 * 0.25,
+            3.0 + 4.0,
+            4.0 + 16.0,
+        ];
+        assert_eq!(at[0].at_anchor(0, 0), &want[..2]);
+        assert_eq!(at[0].at_anchor(1, 0), &want[2..]);
+    }
+}
