@@ -665,7 +665,7 @@ fn limit_at_mass(
     let mut nll = Vec::with_capacity(gs.len());
     let mut thetas = Vec::with_capacity(gs.len());
     for &g in gs {
-        let f = likelihood::fit(&model_at(g)?, &[], Some(&start))?;
+        let f = likelihood::fit_quick(&model_at(g)?, &[], Some(&start))?;
         start = f.theta.clone();
         nll.push(f.nll);
         thetas.push(f.theta);
@@ -690,7 +690,7 @@ fn limit_at_mass(
     let mut th = thetas[i - 1].clone();
     while hi / lo - 1.0 > 1e-4 {
         let mid = (lo * hi).sqrt();
-        let f = likelihood::fit(&model_at(mid)?, &[], Some(&th))?;
+        let f = likelihood::fit_quick(&model_at(mid)?, &[], Some(&th))?;
         if f.nll - min >= delta {
             hi = mid;
         } else {

@@ -149,11 +149,31 @@ pub fn fit_polished(
     fit_with(model, fixed, start, true)
 }
 
+/// As [`fit`] without the L-BFGS restart: for the many warm-started fits of
+/// a limit scan, where each start is already the previous coupling's optimum.
+pub fn fit_quick(
+    model: &PoissonModel,
+    fixed: &[(usize, f64)],
+    start: Option<&[f64]>,
+) -> Result<Fit> {
+    fit_opts(model, fixed, start, false, false)
+}
+
 fn fit_with(
     model: &PoissonModel,
     fixed: &[(usize, f64)],
     start: Option<&[f64]>,
     polish: bool,
+) -> Result<Fit> {
+    fit_opts(model, fixed, start, polish, true)
+}
+
+fn fit_opts(
+    model: &PoissonModel,
+    fixed: &[(usize, f64)],
+    start: Option<&[f64]>,
+    polish: bool,
+    restart: bool,
 ) -> Result<Fit> {
     let mut base = start.map_or_else(|| model.init(), <[f64]>::to_vec);
     if base.len() != model.params.len() {
@@ -190,9 +210,9 @@ fn fit_with(
     };
     match lbfgs(&p, u0.clone()) {
         Ok(first) => {
-            let again = lbfgs(&p, first.0.clone());
+            let again = restart.then(|| lbfgs(&p, first.0.clone()));
             consider(&mut best, first);
-            if let Ok(r) = again {
+            if let Some(Ok(r)) = again {
                 consider(&mut best, r);
             }
         }

@@ -14,6 +14,6 @@ pub mod fit;
 pub mod model;
 pub mod template;
 
-pub use fit::{Fit, fit, fit_polished, interval, profile, significance};
+pub use fit::{Fit, fit, fit_polished, fit_quick, interval, profile, significance};
 pub use model::{Channel, Component, Param, PoissonModel};
 pub use template::{FoldMatrix, MonoResponse, MorphGrid};
