@@ -75,6 +75,17 @@ fn prl_check_reproduces_prl_133_191002() {
     };
     assert!(at(f) < 0.05, "profile at the best fit {}", at(f));
     assert!((at(hi) - 1.0).abs() < 0.1 && (at(lo) - 1.0).abs() < 0.1);
+    // The report section puts the published numbers beside ours.
+    let md = dir.path().join("REPORT.md");
+    ok(
+        "report",
+        &["--xenonnt-fit", s(&fit), "--prl", "true", "--out", s(&md)],
+    );
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("PRL 133, 191002") && text.contains("| observed | 37 | 37 |"),
+        "{text}"
+    );
 }
 
 /// A copy of data/xenonnt into a scratch root, with `edit` applied.
