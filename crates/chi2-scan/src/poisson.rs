@@ -572,11 +572,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
     if let Some((pl, limits, scan, csv)) = limit_tables {
         out.write_bytes(&pl, &limits.to_parquet_bytes(&prov)?)?;
         if let Some(p) = &args.out_csv {
-            let header = format!(
-                "# cevns-pipeline chi2-scan provenance: {}\n",
-                prov.to_json()
-            );
-            out.write_bytes(p, format!("{header}{csv}").as_bytes())?;
+            // Plain CSV, header first (provenance is in limits.parquet).
+            out.write_bytes(p, csv.as_bytes())?;
         }
         if let Some(p) = &args.out_scan {
             out.write_bytes(p, &scan.to_parquet_bytes(&prov)?)?;
@@ -684,7 +681,8 @@ fn limit_at_mass(
         return Ok((None, scan));
     };
     if i == 0 {
-        return Ok((Some(gs[0]), scan));
+        // Already excluded at --g-min: the edge of the scan is not a limit.
+        return Ok((None, scan));
     }
     let (mut lo, mut hi) = (gs[i - 1], gs[i]);
     let mut th = thetas[i - 1].clone();

@@ -40,7 +40,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("flux-prep", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         run(&args)
     })

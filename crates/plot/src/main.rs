@@ -142,7 +142,7 @@ fn main() -> ExitCode {
         return cevns_io::stage_main("plot", xenonnt_cli::main);
     }
     cevns_io::stage_main("plot", || {
-        let cli = Cli::parse();
+        let cli: Cli = cevns_io::stage::parse_args();
         cli.common.init()?;
         run(&cli).map(|_| ())
     })

@@ -75,7 +75,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out_response, &args.out_binned, &args.out_spectrum])?;
         let res = quench_smear::run(&args.config()?, &args.common)?;

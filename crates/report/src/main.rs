@@ -92,7 +92,7 @@ fn main() -> ExitCode {
         return stage_main("report", xenonnt_main);
     }
     stage_main("report", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out, &args.out_report])?;
         let res = report::run(&args.config())?;
