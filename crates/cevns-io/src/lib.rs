@@ -13,6 +13,7 @@ pub mod output;
 pub mod schema;
 pub mod stage;
 pub mod table;
+pub mod xenonnt;
 
 #[cfg(test)]
 mod proptests;

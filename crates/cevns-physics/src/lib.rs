@@ -30,6 +30,7 @@ pub mod error;
 pub mod flux;
 pub mod form_factor;
 pub mod kinematics;
+pub mod likelihood;
 pub mod model;
 pub mod nucleus;
 pub mod numerics;

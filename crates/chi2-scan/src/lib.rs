@@ -6,6 +6,8 @@
 //! inputs it names and returns the outputs in memory ([`ScanOutputs`]); the
 //! binary writes them atomically.
 
+pub mod poisson;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

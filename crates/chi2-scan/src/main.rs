@@ -34,6 +34,10 @@ use chi2_scan::{DataSource, DeltaSource, MassGrid, ScanConfig};
 ///
 /// Bounds on work: --m-points <= 5001, --g-per-decade <= 100 and at most
 /// 2·10⁶ scan rows (models × masses × couplings).
+///
+/// With `--likelihood CONFIG` chi2-scan uses the extended binned Poisson
+/// template likelihood of XENONnT's public 8B release instead (other flags;
+/// see `chi2-scan --likelihood x --help`).
 #[derive(Debug, Parser)]
 #[command(name = "chi2-scan", version, allow_negative_numbers = true)]
 struct Args {
@@ -124,6 +128,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // `--likelihood CONFIG` selects the Poisson template likelihood (XENONnT),
+    // with its own flags (see poisson.rs / `chi2-scan --likelihood x --help`).
+    if std::env::args().any(|a| a == "--likelihood" || a.starts_with("--likelihood=")) {
+        return stage_main("chi2-scan", chi2_scan::poisson::main);
+    }
     stage_main("chi2-scan", || {
         let args: Args = cevns_io::stage::parse_args();
         args.common.init()?;

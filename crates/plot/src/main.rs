@@ -154,7 +154,13 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+mod xenonnt_cli;
+
 fn main() -> ExitCode {
+    // `--xenonnt-bins` selects the XENONnT figures (own flags, xenonnt_cli.rs).
+    if std::env::args().any(|a| a == "--xenonnt-bins" || a.starts_with("--xenonnt-bins=")) {
+        return cevns_io::stage_main("plot", xenonnt_cli::main);
+    }
     cevns_io::stage_main("plot", || {
         let cli: Cli = cevns_io::stage::parse_args();
         cli.common.init()?;
