@@ -37,8 +37,10 @@ struct Common {
     /// stages run in (default: the current directory, i.e. the repo root).
     #[arg(long, short = 'C', value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Override a param: STAGE.param=value (repeatable; part of the cache key).
-    #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
+    /// Set any flag of a stage: STAGE.FLAG=VALUE (repeatable; part of the
+    /// cache key). Replaces the pipeline's value, adds a flag it does not
+    /// write (e.g. `--set quench-smear.k=0.15`) or, for an input, its path.
+    #[arg(long = "set", value_name = "STAGE.FLAG=VALUE")]
     set: Vec<Override>,
 }
 
@@ -177,10 +179,16 @@ fn real_main() -> Result<()> {
                 Some(d) => std::path::absolute(&d).unwrap_or(d),
                 None => PathBuf::from("target/release"),
             };
+            let nested = p
+                .stages
+                .iter()
+                .map(|s| cache::list_nested_inputs(&p, s, Some(&bin_dir)))
+                .collect::<Result<Vec<_>>>()?;
             let text = export::snakemake(
                 &p,
                 &display_rel(&common.pipeline, &p.root),
                 &bin_dir.to_string_lossy(),
+                &nested,
             );
             match output {
                 Some(path) => {

@@ -19,6 +19,7 @@ pub fn file_sha256(path: &Path) -> Result<String> {
         path: path.to_path_buf(),
         err,
     })?;
+    crate::inputs::record(path, Some(&bytes));
     Ok(sha256_hex(&bytes))
 }
 

@@ -10,6 +10,7 @@ use clap::Parser;
 use rayon::prelude::*;
 
 use cevns_io::data::{load_dataset, load_models, select_models};
+use cevns_io::inputs::Input;
 use cevns_io::schema::{read_rates, read_response};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
@@ -111,6 +112,17 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("chi2-scan", || {
         let args = Args::parse();
+        if args.common.list_inputs {
+            let mut inputs = vec![
+                Input::File(&args.rates),
+                Input::File(&args.response),
+                Input::File(&args.models),
+            ];
+            // The Asimov detector's YAML only (its projection block; no tables).
+            let optional = [&args.data, &args.asimov_detector, &args.delta_from];
+            inputs.extend(optional.into_iter().flatten().map(|p| Input::File(p)));
+            return cevns_io::inputs::print_list(&inputs);
+        }
         args.common.init()?;
         run(&args)
     })

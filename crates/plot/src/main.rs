@@ -19,6 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cevns_io::OutputSet;
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 
 use crate::input::{Limits, Overlays, Spectrum};
@@ -137,6 +138,13 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
 fn main() -> ExitCode {
     cevns_io::stage_main("plot", || {
         let cli = Cli::parse();
+        if cli.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&cli.spectrum),
+                Input::File(&cli.limits),
+                Input::Overlays(&cli.overlays),
+            ]);
+        }
         cli.common.init()?;
         run(&cli).map(|_| ())
     })

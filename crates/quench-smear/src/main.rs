@@ -10,6 +10,7 @@ use clap::Parser;
 use rayon::prelude::*;
 
 use cevns_io::data::{load_detector, load_models, select_models};
+use cevns_io::inputs::Input;
 use cevns_io::schema::{read_rates, response_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
@@ -51,10 +52,11 @@ struct Args {
     /// Output: fine spectra for figures.
     #[arg(long, value_name = "PARQUET")]
     out_spectrum: PathBuf,
-    /// Lindhard k (dimensionless): `detector` takes the detector file's value,
-    /// a number overrides it (e.g. `--k 0.15`).
-    #[arg(long, default_value = "detector")]
-    k: String,
+    /// Lindhard k (dimensionless), overriding the detector file's k (e.g.
+    /// `--k 0.15`). Absent: the detector file's quenching. An error on a
+    /// detector whose quenching is a tabulated curve.
+    #[arg(long, value_name = "K")]
+    k: Option<f64>,
     /// Models drawn in the benchmark spectra (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     benchmark_models: Vec<String>,
@@ -83,6 +85,13 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
         let args = Args::parse();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.rates),
+                Input::Detector(&args.detector),
+                Input::File(&args.models),
+            ]);
+        }
         args.common.init()?;
         run(&args)
     })
@@ -111,6 +120,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         )));
     }
     let det = load_detector(&args.detector).context("loading the detector")?;
+    det.check_k_override(&args.detector, args.k)?;
     let bins = det.bins(&args.detector)?;
     let all_models = load_models(&args.models).context("loading models")?;
     let models = select_models(&args.models, &all_models, &args.benchmark_models)?;
@@ -126,13 +136,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     if zs.is_empty() {
         return Err(bad_input(format!("{}: no rates", args.rates.display())));
     }
-    let k_override =
-        match args.k.as_str() {
-            "detector" => None,
-            text => Some(text.parse::<f64>().map_err(|_| {
-                bad_input(format!("--k `{text}` is neither a number nor `detector`"))
-            })?),
-        };
+    let k_override = args.k;
     let efficiency = det.efficiency(&args.detector)?;
     let mut quench: Vec<(u32, Quenching)> = Vec::new();
     let mut parts = Vec::new();

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cevns_io::data::{Overlays, load_yaml};
+use cevns_io::inputs::Input;
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, TableReader, stage_main};
 
@@ -67,6 +68,16 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("report", || {
         let args = Args::parse();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.limits),
+                Input::File(&args.binned),
+                Input::File(&args.fluxes),
+                Input::File(&args.paper),
+                Input::File(&args.explanations),
+                Input::Overlays(&args.overlays),
+            ]);
+        }
         args.common.init()?;
         run(&args)
     })
