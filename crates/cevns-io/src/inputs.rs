@@ -42,7 +42,12 @@ static READS: Mutex<BTreeMap<PathBuf, Option<String>>> = Mutex::new(BTreeMap::ne
 /// Record that `path` was read; `content`: the bytes read, when the caller
 /// has them (their SHA-256 is recorded).
 pub fn record(path: &Path, content: Option<&[u8]>) {
-    let sha = content.map(sha256_hex);
+    record_hash(path, content.map(sha256_hex));
+}
+
+/// Record that `path` was read, with the SHA-256 of its content when the
+/// caller already computed it.
+pub fn record_hash(path: &Path, sha: Option<String>) {
     if let Ok(mut m) = READS.lock() {
         match m.get_mut(path) {
             // Keep a known hash; a later streamed read does not erase it.
