@@ -11,7 +11,6 @@
 //! - `run.lock`: exclusive run lock holding the pid of the running `cevns`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -67,19 +66,10 @@ pub fn lock_path(p: &Pipeline) -> PathBuf {
     state_dir(&p.root).join(format!("lock-{}.json", p.name))
 }
 
-/// Write `bytes` to `path` atomically (temp file in the same dir + rename).
+/// Write `bytes` to `path` atomically (temp file in the same dir + rename);
+/// the stages' own atomic write, shared through `cevns_io`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in `{}`", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot rename into `{}`", path.display()))?;
-    Ok(())
+    Ok(cevns_io::output::write_atomic(path, bytes)?)
 }
 
 impl LockFile {

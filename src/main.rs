@@ -5,6 +5,7 @@ mod cache;
 mod error;
 mod exec;
 mod export;
+mod interrupt;
 mod runlock;
 mod spec;
 
@@ -150,9 +151,18 @@ fn real_main() -> Result<()> {
             let _guard = if dry_run {
                 None
             } else {
-                Some(runlock::RunLock::acquire(&cache::state_dir(&p.root))?)
+                interrupt::install().context("cannot install signal handlers")?;
+                let g = runlock::RunLock::acquire(&cache::state_dir(&p.root))?;
+                exec::remove_stale_temps(&p, quiet);
+                Some(g)
             };
-            exec::run(&p, &opts)
+            let res = exec::run(&p, &opts);
+            if !dry_run {
+                // A stage killed by a signal leaves its temporaries: remove
+                // them while the lock is still held.
+                exec::remove_stale_temps(&p, quiet);
+            }
+            res
         }
         Cmd::Status { common } => {
             let p = load(&common, true)?;
@@ -160,12 +170,12 @@ fn real_main() -> Result<()> {
         }
         Cmd::Dag { common, format } => {
             let p = load(&common, false)?;
-            print!("{}", export::dag(&p, format));
-            Ok(())
+            interrupt::out(&export::dag(&p, format))
         }
         Cmd::Clean { common, quiet } => {
             let p = load(&common, false)?;
             let _guard = runlock::RunLock::acquire(&cache::state_dir(&p.root))?;
+            exec::remove_stale_temps(&p, quiet);
             exec::clean(&p, quiet)
         }
         Cmd::Export {
@@ -195,7 +205,7 @@ fn real_main() -> Result<()> {
                     cache::write_atomic(&path, text.as_bytes())?;
                     eprintln!("wrote {} ({} rules)", path.display(), p.stages.len());
                 }
-                None => print!("{text}"),
+                None => interrupt::out(&text)?,
             }
             Ok(())
         }
@@ -215,9 +225,25 @@ fn display_rel(file: &Path, root: &Path) -> String {
 fn main() -> ExitCode {
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader closed stdout (`cevns status | head -1`): normal end.
+        Err(e)
+            if e.chain()
+                .any(|c| c.downcast_ref::<interrupt::ClosedStdout>().is_some()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(error::exit_code(&e))
+            // Stopped by SIGINT/SIGTERM/a closed pipe: 128 + signal, like a
+            // process killed by it (the lock is released by then).
+            let code = match e
+                .chain()
+                .find_map(|c| c.downcast_ref::<interrupt::Interrupted>())
+            {
+                Some(i) => u8::try_from(128 + i.0).unwrap_or(1),
+                None => error::exit_code(&e),
+            };
+            interrupt::err_line(&format!("error: {e:#}"));
+            ExitCode::from(code)
         }
     }
 }

@@ -11,6 +11,9 @@ use cevns_io::TableReader;
 mod common;
 use common::{bin, g90, limits, ok, physics_chain, repo, run, s};
 
+/// Fault injection (issue 10), sharing this binary's physics chain.
+mod stage_faults;
+
 /// The paper chain run once into a temp dir shared by the tests.
 struct Chain {
     _dir: tempfile::TempDir,
@@ -122,7 +125,7 @@ fn chain_writes_every_output_with_provenance() {
         }
     }
     let csv = std::fs::read_to_string(c.out.join("limits.csv")).unwrap();
-    assert!(csv.lines().any(|l| l == "model,m_zp_mev,g90"));
+    assert_eq!(csv.lines().next(), Some("model,m_zp_mev,g90"));
     let summary = std::fs::read_to_string(c.out.join("summary.md")).unwrap();
     assert!(summary.contains("Surrogate data"));
     // REPORT.md: every limit row of the paper filled with our number and a verdict.

@@ -19,16 +19,44 @@ use cevns_physics::resolution::{Bins, Resolution};
 
 use crate::error::{IoError, Result};
 
-/// Read and parse a YAML file into `T`, rejecting unknown keys.
+/// What kind of file a YAML type is, for messages ("expected a … file").
+fn yaml_kind<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let short = full.rsplit("::").next().unwrap_or(full);
+    match short {
+        "SolarModelFile" => "solar model file (data/solar/*.yaml: name, citation, sources)".into(),
+        "Target" => "target file (data/targets/*.yaml: name, elements)".into(),
+        "ModelsFile" => "U(1)' models file (data/models/*.yaml: models)".into(),
+        "OscillationFile" => "oscillation file (data/oscillation/*.yaml: citation, mixing)".into(),
+        "DetectorFile" => {
+            "detector file (data/detectors/*.yaml: name, quenching, resolution, bins, ...)".into()
+        }
+        "OverlayFile" => "overlays file (data/overlays/*.yaml: model, overlays)".into(),
+        other => format!("`{other}` YAML file"),
+    }
+}
+
+/// Read and parse a YAML file into `T`, rejecting unknown keys. Errors say
+/// which kind of file was expected (an empty file, or a file of another
+/// kind given by mistake, otherwise only reports a missing key).
 pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|err| IoError::Read {
         path: path.to_path_buf(),
         err,
     })?;
     crate::inputs::record(path, Some(text.as_bytes()));
+    let blank = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
+    if blank {
+        return Err(IoError::Yaml {
+            path: path.to_path_buf(),
+            msg: format!("the file is empty; expected a {}", yaml_kind::<T>()),
+        });
+    }
     serde_yaml_ng::from_str(&text).map_err(|e| IoError::Yaml {
         path: path.to_path_buf(),
-        msg: e.to_string(),
+        msg: format!("{e} (expected a {})", yaml_kind::<T>()),
     })
 }
 
@@ -159,10 +187,17 @@ pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
     let mut files = vec![path.to_path_buf()];
     for s in &f.sources {
         let key = format!("sources[{}].", s.name);
-        if !(s.flux_cm2_s.is_finite() && s.flux_cm2_s > 0.0) {
+        if !(s.flux_cm2_s.is_finite()
+            && s.flux_cm2_s > 0.0
+            && s.flux_cm2_s <= cevns_physics::flux::MAX_FLUX_CM2_S)
+        {
             return Err(bad(
                 format!("{key}flux_cm2_s"),
-                format!("{} must be finite and > 0", s.flux_cm2_s),
+                format!(
+                    "{:e} must be > 0 and <= {:e} cm^-2 s^-1 (beyond any physical neutrino source)",
+                    s.flux_cm2_s,
+                    cevns_physics::flux::MAX_FLUX_CM2_S
+                ),
             ));
         }
         if !(s.sigma_frac.is_finite() && s.sigma_frac >= 0.0) {
@@ -271,11 +306,28 @@ pub struct ModelsFile {
 /// Load and validate U(1)' models.
 pub fn load_models(path: &Path) -> Result<Vec<U1Model>> {
     let f: ModelsFile = load_yaml(path)?;
-    for m in &f.models {
+    if f.models.is_empty() {
+        return Err(IoError::BadValue {
+            path: path.to_path_buf(),
+            what: "models".into(),
+            reason: "no models".into(),
+        });
+    }
+    for (i, m) in f.models.iter().enumerate() {
         m.validate().map_err(|err| IoError::Physics {
             path: path.to_path_buf(),
             err,
         })?;
+        if let Some(j) = f.models[..i].iter().position(|o| o.name == m.name) {
+            return Err(IoError::BadValue {
+                path: path.to_path_buf(),
+                what: format!("models[{i}].name"),
+                reason: format!(
+                    "duplicate model name `{}` (also models[{j}]); names identify rows of the limits",
+                    m.name
+                ),
+            });
+        }
     }
     Ok(f.models)
 }
@@ -603,8 +655,21 @@ pub fn load_dataset(path: &Path) -> Result<Dataset> {
         };
         lo.push(num(0)?);
         hi.push(num(1)?);
-        obs.push(num(2)?);
-        bkg.push(num(3)?);
+        // Rates are counts per exposure: a negative one is meaningless and
+        // would read as a signal excess (R_obs − B > 0) of the wrong sign.
+        for k in [2, 3] {
+            let v = num(k)?;
+            if v < 0.0 {
+                return Err(csv(
+                    i + 1,
+                    format!(
+                        "{}: {v} must be >= 0 (a rate in counts kg^-1 keVee^-1 day^-1)",
+                        DATASET_COLUMNS[k]
+                    ),
+                ));
+            }
+            if k == 2 { obs.push(v) } else { bkg.push(v) }
+        }
         delta.push(if fields[4].is_empty() {
             None
         } else {

@@ -15,6 +15,9 @@ pub mod schema;
 pub mod stage;
 pub mod table;
 
+#[cfg(test)]
+mod proptests;
+
 pub use error::IoError;
 pub use output::OutputSet;
 pub use stage::{Provenance, stage_main};

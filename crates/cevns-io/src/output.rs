@@ -11,6 +11,16 @@ use tempfile::NamedTempFile;
 
 use crate::error::{IoError, Result};
 
+/// Write one file atomically: a temporary file beside `path` (directories
+/// created), synced and renamed into place, so a reader never sees a partial
+/// file. For side files outside an [`OutputSet`] (the runner's lock and
+/// state files, exported Snakefiles).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut set = OutputSet::new(&[path])?;
+    set.write_bytes(path, bytes)?;
+    set.commit()
+}
+
 /// The outputs of one stage invocation.
 #[derive(Debug, Default)]
 pub struct OutputSet {
@@ -22,7 +32,13 @@ pub struct OutputSet {
 impl OutputSet {
     /// Declare the outputs up front; their directories are created.
     pub fn new(paths: &[&Path]) -> Result<Self> {
-        let mut declared = Vec::new();
+        // Declared first: if a directory cannot be made, Drop still removes
+        // the stale outputs of an earlier run.
+        let set = Self {
+            declared: paths.iter().map(|p| p.to_path_buf()).collect(),
+            pending: Vec::new(),
+            committed: false,
+        };
         for p in paths {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| IoError::Write {
@@ -30,13 +46,8 @@ impl OutputSet {
                     msg: e.to_string(),
                 })?;
             }
-            declared.push(p.to_path_buf());
         }
-        Ok(Self {
-            declared,
-            pending: Vec::new(),
-            committed: false,
-        })
+        Ok(set)
     }
 
     /// Stage `bytes` for `path` (which must be declared).
@@ -123,6 +134,16 @@ mod tests {
         }
         assert!(!a.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn write_atomic_replaces_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("d/a.json");
+        write_atomic(&a, b"first").unwrap();
+        write_atomic(&a, b"second").unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path().join("d")).unwrap().count(), 1);
     }
 
     #[test]

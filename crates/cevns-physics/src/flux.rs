@@ -266,6 +266,11 @@ pub struct Source {
     pub spectrum: Spectrum,
 }
 
+/// Largest source flux accepted, cm⁻² s⁻¹. The solar pp flux is 6·10¹⁰ and a
+/// reactor core at 10 m gives ~10¹³; 10²⁰ is beyond any physical neutrino
+/// source, and fluxes near f64::MAX overflow the rates to ∞.
+pub const MAX_FLUX_CM2_S: f64 = 1e20;
+
 /// Normalise a tabulated shape to unit area (exactly, for the interpolant)
 /// and scale to `total_flux`. Returns the spectrum and the area the table had,
 /// so callers can report how far the published table was from 1.

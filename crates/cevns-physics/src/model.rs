@@ -73,11 +73,13 @@ impl U1Model {
             ("nu_mu", c.nu_mu),
             ("nu_tau", c.nu_tau),
         ] {
-            if !v.is_finite() {
+            if !(v.is_finite() && v.abs() <= MAX_CHARGE) {
                 return Err(PhysicsError::InvalidParameter {
                     name: format!("models.{}.charges.{k}", self.name),
                     value: v,
-                    reason: "charge must be finite".into(),
+                    reason: format!(
+                        "charge must be finite with |Q| <= {MAX_CHARGE:e} (U(1)' charges are O(1); the coupling g carries the scale)"
+                    ),
                 });
             }
         }
@@ -99,6 +101,11 @@ impl U1Model {
         Ok(())
     }
 }
+
+/// Largest |charge| accepted. Anomaly-free U(1)' charges are O(1) (B−3L has
+/// 3); a charge of 10³ or more only rescales g and pushes g²·Q into ranges
+/// where the rates overflow, so it is rejected as a typo.
+pub const MAX_CHARGE: f64 = 1e3;
 
 /// Find a model by name.
 pub fn find<'a>(models: &'a [U1Model], name: &str) -> Result<&'a U1Model> {

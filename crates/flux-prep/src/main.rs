@@ -41,7 +41,7 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("flux-prep", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         if args.common.list_inputs {
             return cevns_io::inputs::print_list(&[
                 Input::SolarModel(&args.solar_model),

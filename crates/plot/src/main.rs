@@ -137,7 +137,7 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
 
 fn main() -> ExitCode {
     cevns_io::stage_main("plot", || {
-        let cli = Cli::parse();
+        let cli: Cli = cevns_io::stage::parse_args();
         if cli.common.list_inputs {
             return cevns_io::inputs::print_list(&[
                 Input::File(&cli.spectrum),

@@ -77,7 +77,7 @@ const HEP_ENDPOINT_MEV: f64 = 18.784;
 
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
         if args.common.list_inputs {
             return cevns_io::inputs::print_list(&[Input::File(&args.target)]);
         }

@@ -1,0 +1,702 @@
+//! The `chi2-scan` stage as a library: pull χ² (eq 20) over (g, m_Z') and
+//! 90 % CL upper limits on the U(1)' coupling for each model.
+//!
+//! [`ScanConfig`] is the validated configuration (built by the binary from
+//! its flags, or by a test or another stage directly); [`run`] reads the
+//! inputs it names and returns the outputs in memory ([`ScanOutputs`]); the
+//! binary writes them atomically.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rayon::prelude::*;
+
+use cevns_io::data::{load_dataset, load_models, select_models};
+use cevns_io::schema::{read_rates, read_response};
+use cevns_io::stage::{CommonArgs, bad_input};
+use cevns_io::{Provenance, Table};
+use cevns_physics::model::U1Model;
+use cevns_physics::rate::{BinnedModel, DetectorResponse, RecoilGrid, SourceRates};
+use cevns_physics::stats::{
+    BinnedData, LimitOptions, calibrate_uniform_delta, coupling_grid, upper_limit,
+};
+
+/// Where the binned data come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSource {
+    /// Binned data CSV (`bin_lo_kevee,bin_hi_kevee,r_obs,background,delta`);
+    /// an empty `delta` column is filled by [`DeltaSource`].
+    Measured { path: PathBuf, delta: DeltaSource },
+    /// Asimov pseudo-data equal to the SM expectation, Δ from the
+    /// `projection` block of this detector YAML.
+    Asimov { detector: PathBuf },
+}
+
+impl DataSource {
+    /// The file the data come from (recorded as input `data`).
+    pub fn path(&self) -> &Path {
+        match self {
+            DataSource::Measured { path, .. } => path,
+            DataSource::Asimov { detector } => detector,
+        }
+    }
+}
+
+/// How Δ is obtained when the dataset leaves it empty.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum DeltaSource {
+    /// The dataset must give Δ in every row.
+    #[default]
+    FromData,
+    /// Calibrate one uniform Δ so that g₉₀(`model`, `mass_mev`) = `g90`.
+    Calibrate {
+        model: String,
+        mass_mev: f64,
+        g90: f64,
+    },
+    /// Reuse the uniform Δ calibrated by another run (its limits.parquet).
+    Reuse(PathBuf),
+}
+
+/// Log-spaced mediator masses [MeV].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MassGrid {
+    pub min_mev: f64,
+    pub max_mev: f64,
+    pub points: usize,
+}
+
+/// The validated configuration of one scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanConfig {
+    /// rates.parquet from rate-convolve.
+    pub rates: PathBuf,
+    /// response.parquet from quench-smear.
+    pub response: PathBuf,
+    /// The data (measured CSV or Asimov detector).
+    pub data: DataSource,
+    /// U(1)' models YAML.
+    pub models: PathBuf,
+    /// Models to scan (empty: all in `models`).
+    pub model_names: Vec<String>,
+    /// Mediator masses.
+    pub masses: MassGrid,
+    /// Coupling scan and Δχ² of the limit.
+    pub limit: LimitOptions,
+}
+
+/// Most mediator masses per scan (40 per decade over 0.01–1000 MeV is 201).
+pub const MAX_M_POINTS: usize = 5001;
+/// Most coarse couplings per decade.
+pub const MAX_G_PER_DECADE: usize = 100;
+/// Most rows of scan.parquet (models × masses × couplings): ~150 MB in memory
+/// while it is built (4 models × 5001 masses × the default 73 couplings fit).
+pub const MAX_SCAN_ROWS: usize = 2_000_000;
+
+fn positive(name: &str, v: f64) -> anyhow::Result<f64> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(bad_input(format!("{name} = {v} must be finite and > 0")))
+    }
+}
+
+impl ScanConfig {
+    /// Check the numeric options (bad input, exit 2, naming the flag).
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let m = &self.masses;
+        positive("--m-min-mev", m.min_mev)?;
+        positive("--m-max-mev", m.max_mev)?;
+        if m.max_mev <= m.min_mev || m.points < 2 {
+            return Err(bad_input(
+                "need --m-max-mev > --m-min-mev and --m-points >= 2",
+            ));
+        }
+        let o = &self.limit;
+        positive("--g-min", o.g_min)?;
+        positive("--g-max", o.g_max)?;
+        if o.g_max <= o.g_min || o.per_decade == 0 {
+            return Err(bad_input("need --g-max > --g-min and --g-per-decade >= 1"));
+        }
+        if m.points > MAX_M_POINTS || o.per_decade > MAX_G_PER_DECADE {
+            return Err(bad_input(format!(
+                "need --m-points <= {MAX_M_POINTS} and --g-per-decade <= {MAX_G_PER_DECADE}"
+            )));
+        }
+        if (o.g_max / o.g_min).log10() > 30.0 {
+            return Err(bad_input(format!(
+                "--g-min {:e} .. --g-max {:e} spans more than 30 decades",
+                o.g_min, o.g_max
+            )));
+        }
+        positive("--delta-chi2", o.delta_chi2)?;
+        if let (_, _, Some(g)) = self.calibration_params()
+            && !(g.is_finite() && g > o.g_min && g < o.g_max)
+        {
+            return Err(bad_input(format!(
+                "--calibrate-g90 {g:e} is outside the coupling range ({:e}, {:e}) of the scan",
+                o.g_min, o.g_max
+            )));
+        }
+        Ok(())
+    }
+
+    fn calibration_params(&self) -> (Option<&str>, Option<f64>, Option<f64>) {
+        match &self.data {
+            DataSource::Measured {
+                delta:
+                    DeltaSource::Calibrate {
+                        model,
+                        mass_mev,
+                        g90,
+                    },
+                ..
+            } => (Some(model.as_str()), Some(*mass_mev), Some(*g90)),
+            _ => (None, None, None),
+        }
+    }
+
+    fn delta_from(&self) -> Option<&Path> {
+        match &self.data {
+            DataSource::Measured {
+                delta: DeltaSource::Reuse(p),
+                ..
+            } => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// The outputs of a scan, in memory.
+#[derive(Debug)]
+pub struct ScanOutputs {
+    /// limits.parquet: model, label, m_zp_mev [MeV], g90.
+    pub limits: Table,
+    /// limits.csv body (header line `model,m_zp_mev,g90`, no provenance).
+    pub limits_csv: String,
+    /// scan.parquet: model, m_zp_mev [MeV], g, delta_chi2.
+    pub scan: Table,
+    /// Provenance of all three files.
+    pub provenance: Provenance,
+}
+
+impl ScanOutputs {
+    /// limits.csv: plain CSV, header first, that pandas/polars read with
+    /// default options; the provenance is in limits.parquet's metadata.
+    pub fn csv_bytes(&self) -> Vec<u8> {
+        self.limits_csv.clone().into_bytes()
+    }
+}
+
+/// Run the scan: read the inputs, build the binned data (Δ given,
+/// calibrated, reused or Asimov), scan Δχ² and find g₉₀(m) per model.
+pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
+    cfg.validate()?;
+    let opts = cfg.limit;
+    let all_models = load_models(&cfg.models).context("loading models")?;
+    let models = select_models(&cfg.models, &all_models, &cfg.model_names)?;
+    // Bound the work before reading anything large.
+    let gs = coupling_grid(&opts);
+    let rows = models.len() * cfg.masses.points * gs.len();
+    if rows > MAX_SCAN_ROWS {
+        return Err(bad_input(format!(
+            "the scan would have {rows} rows ({} models × {} masses × {} couplings), \
+             more than {MAX_SCAN_ROWS}: lower --m-points or --g-per-decade, or scan fewer models",
+            models.len(),
+            cfg.masses.points,
+            gs.len()
+        )));
+    }
+    let (grid, sources) = read_rates(&cfg.rates).context("reading rates")?;
+    let response = read_response(&cfg.response, &grid).context("reading the response")?;
+    let inputs = Inputs {
+        response: &response,
+        sources: &sources,
+        grid: &grid,
+        all_models: &all_models,
+        opts: &opts,
+    };
+    let (binned, calibration, data_kind) = match &cfg.data {
+        DataSource::Measured { path, delta } => {
+            let (b, c) = measured(ctx, path, delta, &inputs)?;
+            let kind = if c.is_some() {
+                "surrogate: uniform Delta calibrated, not measured data".to_string()
+            } else {
+                "user data with Delta".to_string()
+            };
+            (b, c, kind)
+        }
+        DataSource::Asimov { detector } => {
+            let (b, kind) = asimov(ctx, detector, &response, &sources)?;
+            (b, None, kind)
+        }
+    };
+
+    let masses =
+        cevns_physics::stats::log_grid(cfg.masses.min_mev, cfg.masses.max_mev, cfg.masses.points);
+    check_finite_data(&binned)?;
+    let pb = ctx.progress((models.len() * masses.len()) as u64, "chi2-scan");
+    let (mut lm, mut ll, mut lmass, mut lg, mut lhas) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut sm, mut smass, mut sg, mut sd) = (vec![], vec![], vec![], vec![]);
+    let mut csv = String::from("model,m_zp_mev,g90\n");
+    let mut chi2_mins = serde_json::Map::new();
+    let mut no_limit = serde_json::Map::new();
+    for model in &models {
+        let bm = BinnedModel::new(&response, &sources, model);
+        let polys: Vec<_> = masses
+            .par_iter()
+            .map(|&m| bm.polynomial(&response, &grid, m))
+            .collect();
+        for (p, &m) in polys.iter().zip(&masses) {
+            check_finite_rates(p, &bm.sigma, &model.name, m)?;
+        }
+        let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
+        let scan: Vec<Vec<f64>> = polys
+            .par_iter()
+            .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
+            .collect();
+        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
+            anyhow::bail!(
+                "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
+                model.name
+            );
+        }
+        let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
+        // The minimum must lie inside the range: at g_max the data ask for
+        // more new physics than the scan covers, and no limit is meaningful.
+        if let Some((i, _)) = scan
+            .iter()
+            .enumerate()
+            .find(|(_, row)| row.last().is_some_and(|&c| c <= chi2_min && c < chi2_0))
+        {
+            return Err(bad_input(format!(
+                "model `{}`: the χ² minimum is at the edge g = --g-max = {:e} (m = {:.4e} MeV): \
+                 the data (R_obs − B) ask for a larger rate than the scan covers; \
+                 check r_obs and background in {}, or raise --g-max",
+                model.name,
+                opts.g_max,
+                masses[i],
+                cfg.data.path().display()
+            )));
+        }
+        chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
+        let limits: Vec<Limit> = polys
+            .par_iter()
+            .map(|p| {
+                let l = limit_in_range(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
+                pb.inc(1);
+                l
+            })
+            .collect();
+        let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
+        let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
+        if below > 0 {
+            ctx.log(format!(
+                "chi2-scan: warning: {:>8}: {below} of {} masses have Δχ² >= {} already at --g-min = {:e}; \
+                 no limit reported there (the SM is disfavoured by the data; lower --g-min to see where)",
+                model.name,
+                masses.len(),
+                opts.delta_chi2,
+                opts.g_min
+            ));
+        }
+        if above > 0 {
+            ctx.log(format!(
+                "chi2-scan: {:>8}: {above} of {} masses are not excluded up to --g-max = {:e}; no limit there",
+                model.name,
+                masses.len(),
+                opts.g_max
+            ));
+        }
+        no_limit.insert(
+            model.name.clone(),
+            serde_json::json!({
+                "excluded_already_at_g_min": below,
+                "not_excluded_up_to_g_max": above,
+            }),
+        );
+        let limits: Vec<Option<f64>> = limits.iter().map(|l| l.value()).collect();
+        for (i, &m) in masses.iter().enumerate() {
+            lm.push(model.name.clone());
+            ll.push(model.display().to_string());
+            lmass.push(m);
+            lg.push(limits[i].unwrap_or(0.0));
+            lhas.push(u32::from(limits[i].is_some()));
+            match limits[i] {
+                Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", model.name, m, g)?,
+                None => writeln!(csv, "{},{:.6e},", model.name, m)?,
+            }
+            for (j, &g) in gs.iter().enumerate() {
+                sm.push(model.name.clone());
+                smass.push(m);
+                sg.push(g);
+                sd.push(scan[i][j] - chi2_min);
+            }
+        }
+        let at = |target: f64| {
+            masses.iter().zip(&limits).min_by(|a, b| {
+                (a.0.ln() - target.ln())
+                    .abs()
+                    .total_cmp(&(b.0.ln() - target.ln()).abs())
+            })
+        };
+        if let Some((m, Some(g))) = at(1.0) {
+            ctx.log(format!(
+                "chi2-scan: {:>8}: g90({m:.3} MeV) = {g:.4e}",
+                model.name
+            ));
+        }
+    }
+    pb.finish_and_clear();
+
+    let (cal_model, cal_mass, cal_g90) = cfg.calibration_params();
+    let mut prov = Provenance::new("chi2-scan")
+        .param(
+            "models",
+            models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
+        )
+        .param("m_min_mev", cfg.masses.min_mev)
+        .param("m_max_mev", cfg.masses.max_mev)
+        .param("m_points", cfg.masses.points)
+        .param("g_min", opts.g_min)
+        .param("g_max", opts.g_max)
+        .param("g_per_decade", opts.per_decade)
+        .param("delta_chi2", opts.delta_chi2)
+        .param("calibrate_model", cal_model)
+        .param("calibrate_mass_mev", cal_mass)
+        .param("calibrate_g90", cal_g90)
+        .input("rates", &cfg.rates)?
+        .input("response", &cfg.response)?
+        .input("data", cfg.data.path())?
+        .inputs("delta-from", cfg.delta_from())?
+        .input("models", &cfg.models)?
+        .extra("chi2_min", chi2_mins)
+        .extra("no_limit", no_limit)
+        .extra(
+            "pulls",
+            "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
+        );
+    prov = prov.extra("data_kind", &data_kind);
+    if let Some(c) = &calibration {
+        prov = prov.extra("calibration", c);
+    }
+    let limits = Table::new()
+        .str("model", lm)
+        .str("label", ll)
+        .f64("m_zp_mev", "MeV", lmass)
+        .f64("g90", "1", lg)
+        .u32("has_limit", "1", lhas);
+    let scan = Table::new()
+        .str("model", sm)
+        .f64("m_zp_mev", "MeV", smass)
+        .f64("g", "1", sg)
+        .f64("delta_chi2", "1", sd);
+    Ok(ScanOutputs {
+        limits,
+        limits_csv: csv,
+        scan,
+        provenance: prov,
+    })
+}
+
+/// The tables every data path needs.
+struct Inputs<'a> {
+    response: &'a DetectorResponse,
+    sources: &'a [SourceRates],
+    grid: &'a RecoilGrid,
+    all_models: &'a [U1Model],
+    opts: &'a LimitOptions,
+}
+
+/// Binned data from a CSV, with Δ given, calibrated (surrogate) or reused.
+fn measured(
+    ctx: &CommonArgs,
+    path: &Path,
+    delta_source: &DeltaSource,
+    inp: &Inputs<'_>,
+) -> anyhow::Result<(BinnedData, Option<serde_json::Value>)> {
+    let data = load_dataset(path).context("loading the dataset")?;
+    let edges = inp.response.bins().edges();
+    if edges.len() != data.edges.len()
+        || edges
+            .iter()
+            .zip(&data.edges)
+            .any(|(a, b)| (a - b).abs() > 1e-6)
+    {
+        return Err(bad_input(format!(
+            "bins of {} ({} bins from {:.4} keVee) differ from the detector response's ({} bins from {:.4} keVee)",
+            path.display(),
+            data.edges.len() - 1,
+            data.edges[0],
+            edges.len() - 1,
+            edges[0]
+        )));
+    }
+    let residual: Vec<f64> = data
+        .r_obs
+        .iter()
+        .zip(&data.background)
+        .map(|(o, b)| o - b)
+        .collect();
+
+    // Δ: from the data, or calibrated (surrogate).
+    let (delta, calibration) = match (&data.delta, delta_source) {
+        (Some(d), DeltaSource::FromData) => (d.clone(), None),
+        (Some(_), DeltaSource::Calibrate { .. }) => {
+            return Err(bad_input(format!(
+                "{} gives Δ in every row; remove the --calibrate-* options (they are for data without Δ)",
+                path.display()
+            )));
+        }
+        // A reused Δ is ignored when the data give their own (as before).
+        (Some(d), DeltaSource::Reuse(_)) => (d.clone(), None),
+        (None, DeltaSource::Reuse(src)) => {
+            let t = cevns_io::TableReader::open(src).context("reading --delta-from")?;
+            t.expect_stage("chi2-scan")?;
+            let extra = t.meta_json("cevns.extra")?;
+            let Some(d) = extra["calibration"]["delta_counts_per_kg_kevee_day"].as_f64() else {
+                return Err(bad_input(format!(
+                    "{}: no calibrated Δ in its metadata (was it a calibrated run?)",
+                    src.display()
+                )));
+            };
+            let d = positive("calibrated Δ", d)?;
+            ctx.log(format!(
+                "chi2-scan: uniform Δ = {d:.6e} counts/(kg·keVee·day) taken from {}",
+                src.display()
+            ));
+            (
+                vec![d; residual.len()],
+                Some(serde_json::json!({
+                    "delta_counts_per_kg_kevee_day": d,
+                    "method": "reused from another run's calibration",
+                    "from": extra["calibration"].clone(),
+                })),
+            )
+        }
+        (
+            None,
+            DeltaSource::Calibrate {
+                model: name,
+                mass_mev,
+                g90,
+            },
+        ) => {
+            let model = cevns_physics::model::find(inp.all_models, name)?;
+            let m = positive("--calibrate-mass-mev", *mass_mev)?;
+            let g90 = positive("--calibrate-g90", *g90)?;
+            let bm = BinnedModel::new(inp.response, inp.sources, model);
+            let poly = bm.polynomial(inp.response, inp.grid, m);
+            let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, inp.opts)?;
+            verify_calibration(&residual, &poly, &bm.sigma, d, g90, inp.opts, name, m)?;
+            ctx.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
+            (
+                vec![d; residual.len()],
+                Some(serde_json::json!({
+                    "delta_counts_per_kg_kevee_day": d,
+                    "model": name, "mass_mev": m, "g90_target": g90,
+                    "method": "bisection in log(Delta) on chi2(g90_target) - chi2_min = delta_chi2; largest such Delta",
+                })),
+            )
+        }
+        (None, DeltaSource::FromData) => {
+            return Err(bad_input(format!(
+                "{} leaves Δ empty: give --calibrate-model, --calibrate-mass-mev and --calibrate-g90, or --delta-from",
+                path.display()
+            )));
+        }
+    };
+    Ok((BinnedData { residual, delta }, calibration))
+}
+
+/// Asimov pseudo-data: R_obs − B = R_SM (all sources), Δ from exposure,
+/// background and its systematic fraction.
+fn asimov(
+    ctx: &CommonArgs,
+    det_path: &Path,
+    response: &DetectorResponse,
+    sources: &[SourceRates],
+) -> anyhow::Result<(BinnedData, String)> {
+    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+    let Some(p) = det.projection.as_ref() else {
+        return Err(bad_input(format!(
+            "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
+            det_path.display()
+        )));
+    };
+    let exposure = positive("projection.exposure_kg_day", p.exposure_kg_day)?;
+    if !(p.background.is_finite()
+        && p.background >= 0.0
+        && p.background_syst_frac.is_finite()
+        && p.background_syst_frac >= 0.0)
+    {
+        return Err(bad_input(format!(
+            "{}: projection.background and background_syst_frac must be >= 0",
+            det_path.display()
+        )));
+    }
+    let bins = det.bins(det_path)?;
+    if bins.edges().len() != response.bins().edges().len()
+        || bins
+            .edges()
+            .iter()
+            .zip(response.bins().edges())
+            .any(|(a, b)| (a - b).abs() > 1e-6)
+    {
+        return Err(bad_input(format!(
+            "{}: bins differ from the response's (was quench-smear run with this detector?)",
+            det_path.display()
+        )));
+    }
+    let mut sm = vec![0.0; bins.len()];
+    for s in sources {
+        for (a, b) in sm.iter_mut().zip(response.apply_source(s)) {
+            *a += b;
+        }
+    }
+    let delta: Vec<f64> = (0..bins.len())
+        .map(|i| {
+            let (lo, hi) = bins.bin(i);
+            let counts_rate = sm[i] + p.background;
+            (counts_rate / (exposure * (hi - lo)) + (p.background_syst_frac * p.background).powi(2))
+                .sqrt()
+        })
+        .collect();
+    if let Some(i) = delta.iter().position(|d| d.is_nan() || *d <= 0.0) {
+        return Err(bad_input(format!(
+            "bin {i}: Δ = 0 (no signal and no background); widen the bins or add background"
+        )));
+    }
+    ctx.log(format!(
+        "chi2-scan: Asimov projection, exposure {exposure} kg·day, background {} /(kg·keVee·day)",
+        p.background
+    ));
+    let kind = format!(
+        "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
+        p.background, p.background_syst_frac
+    );
+    Ok((
+        BinnedData {
+            residual: sm,
+            delta,
+        },
+        kind,
+    ))
+}
+
+/// Where Δχ² crosses the limit threshold relative to the scanned range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Limit {
+    /// A crossing inside (g_min, g_max]: the limit.
+    At(f64),
+    /// Δχ² ≥ threshold already at g_min: the edge is not a limit.
+    BelowRange,
+    /// No crossing up to g_max: not excluded.
+    AboveRange,
+}
+
+impl Limit {
+    fn value(self) -> Option<f64> {
+        match self {
+            Limit::At(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+/// The limit of one mass point, with the edges of the coupling range told
+/// apart from a crossing inside it.
+fn limit_in_range(chi2: impl Fn(f64) -> f64, chi2_min: f64, opts: &LimitOptions) -> Limit {
+    if chi2(opts.g_min) - chi2_min >= opts.delta_chi2 {
+        return Limit::BelowRange;
+    }
+    match upper_limit(chi2, chi2_min, opts) {
+        Some(g) if g.is_finite() && g > opts.g_min && g <= opts.g_max => Limit::At(g),
+        Some(_) => Limit::BelowRange,
+        None => Limit::AboveRange,
+    }
+}
+
+/// R_obs − B and Δ must be finite (Δ > 0) in every bin.
+fn check_finite_data(b: &BinnedData) -> anyhow::Result<()> {
+    if let Some(i) = b.residual.iter().position(|v| !v.is_finite()) {
+        return Err(bad_input(format!(
+            "bin {i}: R_obs − B = {} is not finite",
+            b.residual[i]
+        )));
+    }
+    if let Some(i) = b.delta.iter().position(|d| !(d.is_finite() && *d > 0.0)) {
+        return Err(bad_input(format!(
+            "bin {i}: Δ = {} must be finite and > 0",
+            b.delta[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Rate coefficients R₀, R₁, R₂ (and the pull widths) must be finite.
+fn check_finite_rates(
+    p: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let bad = [&p.r0, &p.r1, &p.r2]
+        .iter()
+        .flat_map(|t| t.iter().flatten())
+        .chain(sigma)
+        .find(|v| !v.is_finite());
+    match bad {
+        Some(v) => Err(bad_input(format!(
+            "model `{model}`, m = {m:.4e} MeV: a binned rate is {v} (not finite); \
+             check the fluxes, cross sections and charges that made rates.parquet / response.parquet"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Re-derive the limit at the calibration point with the calibrated Δ, the
+/// way the scan does (χ² minimum over the whole coupling grid), and refuse a
+/// Δ that does not reproduce the target: a calibration that "succeeds"
+/// towards a wrong limit is worse than none.
+#[allow(clippy::too_many_arguments)]
+fn verify_calibration(
+    residual: &[f64],
+    poly: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    delta: f64,
+    target: f64,
+    opts: &LimitOptions,
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let data = BinnedData {
+        residual: residual.to_vec(),
+        delta: vec![delta; residual.len()],
+    };
+    check_finite_data(&data).context("calibrated Δ")?;
+    let c = |g: f64| poly.chi2(&data, sigma, g);
+    let chi2_min = coupling_grid(opts)
+        .into_iter()
+        .map(c)
+        .fold(c(0.0), f64::min);
+    let got = limit_in_range(c, chi2_min, opts);
+    match got {
+        Limit::At(g) if (g / target - 1.0).abs() < 1e-6 => Ok(()),
+        _ => {
+            let what = match got {
+                Limit::At(g) => format!("gives g90 = {g:.6e}"),
+                Limit::BelowRange => format!(
+                    "leaves no limit: Δχ² >= {} already at --g-min (the data disfavour g = 0)",
+                    opts.delta_chi2
+                ),
+                Limit::AboveRange => "leaves no limit below --g-max".to_string(),
+            };
+            anyhow::bail!(
+                "calibration failed: Δ = {delta:.6e} for {model} at {m} MeV {what}, not the target {target:e}; \
+                 the data (R_obs − B) cannot be calibrated to that limit"
+            )
+        }
+    }
+}
