@@ -280,6 +280,12 @@ fn work_inner(
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
     }
+    // The stage reports every file it read here (cevns_io::inputs).
+    let report = tempfile::Builder::new()
+        .prefix("inputs-")
+        .tempfile_in(cache::state_dir(&p.root))
+        .with_context(|| format!("stage `{}`: cannot create a temporary file", s.name))?;
+    cmd.env(cevns_io::inputs::INPUTS_ENV, report.path());
     cmd.current_dir(&p.root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -355,9 +361,21 @@ fn work_inner(
                 }
             }
         };
+        // Exit 2 is the stage rejecting its input or arguments (e.g. a
+        // `--set` it cannot take): the run fails as bad input too.
+        if status.code() == Some(2) {
+            return Err(bad_input(format!(
+                "stage `{}` failed with {how} (bad input or usage)",
+                s.name
+            )));
+        }
         anyhow::bail!("stage `{}` failed with {how}", s.name);
     }
     let outputs = cache::hash_outputs(p, s)?;
+    let (discovered, warning) = cache::discovered_inputs(p, s, report.path())?;
+    if let Some(w) = warning {
+        cx.rep.line(&format!("warning: stage `{}`: {w}", s.name));
+    }
     Ok(Outcome::Ran(Box::new(LockEntry {
         run: s.run.clone(),
         binary: bin.path.to_string_lossy().into_owned(),
@@ -366,6 +384,7 @@ fn work_inner(
         params: s.params.clone(),
         inputs: ev.inputs,
         depends: ev.depends,
+        discovered,
         outputs,
         finished_unix: now_unix(),
         duration_s: duration,

@@ -198,7 +198,7 @@ fn ident(s: &str) -> String {
     }
     if PY_KEYWORDS.contains(&id.as_str())
         || [
-            "all", "input", "output", "params", "threads", "depends", "products",
+            "all", "input", "output", "params", "threads", "depends", "products", "nested",
         ]
         .contains(&id.as_str())
     {
@@ -219,7 +219,14 @@ fn braces(s: &str) -> String {
 
 /// A Snakefile with one rule per stage; commands identical to the native
 /// runner's (same binary, same flags, same root-relative paths).
-pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
+/// `nested[i]`: files stage `i` reads that are named inside its inputs
+/// (from the stage's `--list-inputs`), declared as the rule's `nested` input.
+pub fn snakemake(
+    p: &Pipeline,
+    pipeline_file: &str,
+    bin_dir: &str,
+    nested: &[Vec<String>],
+) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -256,7 +263,8 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
     o.push('\n');
 
     let mut used = BTreeSet::new();
-    for s in &p.stages {
+    for (i, s) in p.stages.iter().enumerate() {
+        let nested = nested.get(i).map_or(&[][..], Vec::as_slice);
         // A shard `stage[value]` is a rule `stage__value` of its own.
         let base = match &s.shard {
             Some(sh) => ident(&format!("{}__{}", sh.stage, sh.safe)),
@@ -269,7 +277,7 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
             k += 1;
         }
         let _ = writeln!(o, "rule {rule}:");
-        if !s.inputs.is_empty() || !s.depends.is_empty() {
+        if !s.inputs.is_empty() || !s.depends.is_empty() || !nested.is_empty() {
             o.push_str("    input:\n");
             for (k, v) in &s.inputs {
                 if let [one] = v.as_slice() {
@@ -282,6 +290,10 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
             if !s.depends.is_empty() {
                 let list: Vec<String> = s.depends.iter().map(|d| py_str(&braces(d))).collect();
                 let _ = writeln!(o, "        depends=[{}],", list.join(", "));
+            }
+            if !nested.is_empty() {
+                let list: Vec<String> = nested.iter().map(|d| py_str(&braces(d))).collect();
+                let _ = writeln!(o, "        nested=[{}],", list.join(", "));
             }
         }
         o.push_str("    output:\n");

@@ -38,8 +38,10 @@ struct Common {
     /// stages run in (default: the current directory, i.e. the repo root).
     #[arg(long, short = 'C', value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Override a param: STAGE.param=value (repeatable; part of the cache key).
-    #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
+    /// Set any flag of a stage: STAGE.FLAG=VALUE (repeatable; part of the
+    /// cache key). Replaces the pipeline's value, adds a flag it does not
+    /// write (e.g. `--set quench-smear.k=0.15`) or, for an input, its path.
+    #[arg(long = "set", value_name = "STAGE.FLAG=VALUE")]
     set: Vec<Override>,
 }
 
@@ -217,7 +219,17 @@ fn real_main() -> Result<()> {
                 }
                 None => PathBuf::from("target/release"),
             };
-            let text = export::snakemake(&p, &pipeline_file, &bin_dir.to_string_lossy());
+            let nested = p
+                .stages
+                .iter()
+                .map(|s| cache::list_nested_inputs(&p, s, Some(&bin_dir)))
+                .collect::<Result<Vec<_>>>()?;
+            let text = export::snakemake(
+                &p,
+                &pipeline_file,
+                &bin_dir.to_string_lossy(),
+                &nested,
+            );
             match output {
                 Some(path) => {
                     cache::write_atomic(&path, text.as_bytes())?;

@@ -44,6 +44,7 @@ pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T> {
         path: path.to_path_buf(),
         err,
     })?;
+    crate::inputs::record(path, Some(text.as_bytes()));
     let blank = text
         .lines()
         .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
@@ -66,6 +67,7 @@ pub fn read_numeric_table(path: &Path) -> Result<Vec<Vec<f64>>> {
         path: path.to_path_buf(),
         err,
     })?;
+    crate::inputs::record(path, Some(text.as_bytes()));
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
@@ -655,19 +657,38 @@ fn unit_eff() -> EfficiencySpec {
 }
 
 impl DetectorFile {
-    /// The quenching model for proton number `z` (Lindhard k may be
-    /// overridden).
+    /// Check a Lindhard-k override (`--k`) against the detector file: a
+    /// detector with a tabulated quenching curve cannot take one (the table
+    /// would silently be replaced by Lindhard). Bad input naming both.
+    pub fn check_k_override(&self, path: &Path, k_override: Option<f64>) -> Result<()> {
+        match (&self.quenching, k_override) {
+            (QuenchingSpec::Table { file }, Some(k)) => Err(IoError::BadValue {
+                path: path.to_path_buf(),
+                what: "quenching".into(),
+                reason: format!(
+                    "--k {k} overrides a Lindhard k, but this detector's quenching is the \
+                     tabulated curve `{file}`; drop --k (or use a detector file with \
+                     `quenching: {{ model: lindhard, k: ... }}`)"
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The quenching model for proton number `z`. A Lindhard k override
+    /// replaces the file's k; it is an error on a tabulated curve (see
+    /// [`Self::check_k_override`]).
     pub fn quenching(&self, path: &Path, z: u32, k_override: Option<f64>) -> Result<Quenching> {
+        self.check_k_override(path, k_override)?;
         let phys = |err| IoError::Physics {
             path: path.to_path_buf(),
             err,
         };
-        match (&self.quenching, k_override) {
-            (_, Some(k)) => Ok(Quenching::Lindhard(Lindhard::new(k, z).map_err(phys)?)),
-            (QuenchingSpec::Lindhard { k }, None) => {
-                Ok(Quenching::Lindhard(Lindhard::new(*k, z).map_err(phys)?))
-            }
-            (QuenchingSpec::Table { file }, None) => {
+        match &self.quenching {
+            QuenchingSpec::Lindhard { k } => Ok(Quenching::Lindhard(
+                Lindhard::new(k_override.unwrap_or(*k), z).map_err(phys)?,
+            )),
+            QuenchingSpec::Table { file } => {
                 let f = resolve(path, file);
                 let (t, y) = two_columns(&f)?;
                 Ok(Quenching::Table(
@@ -837,6 +858,7 @@ pub fn load_dataset(path: &Path) -> Result<Dataset> {
         path: path.to_path_buf(),
         err,
     })?;
+    crate::inputs::record(path, Some(text.as_bytes()));
     let csv = |line: usize, msg: String| IoError::Csv {
         path: path.to_path_buf(),
         line,

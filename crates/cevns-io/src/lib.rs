@@ -9,6 +9,7 @@
 pub mod data;
 pub mod error;
 pub mod fingerprint;
+pub mod inputs;
 pub mod output;
 pub mod schema;
 pub mod stage;

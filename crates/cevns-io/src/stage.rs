@@ -32,11 +32,23 @@ pub struct CommonArgs {
     /// Print nothing but errors on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print every file this stage would read with these arguments (its
+    /// input files and the files named inside them, one per line) and exit
+    /// without reading tables or writing anything.
+    #[arg(long)]
+    pub list_inputs: bool,
 }
 
 impl CommonArgs {
     /// Size the global rayon pool.
+    ///
+    /// Stages handle `--list-inputs` before calling this; reaching it with
+    /// the flag set means the stage does not implement it (an error, never a
+    /// full run).
     pub fn init(&self) -> anyhow::Result<()> {
+        if self.list_inputs {
+            return Err(bad_input("this stage does not implement --list-inputs"));
+        }
         if let Some(n) = self.threads {
             if n == 0 {
                 return Err(bad_input("--threads must be >= 1"));
@@ -252,8 +264,19 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 
 /// Run a stage's body, print any error chain to stderr and map it to the
 /// exit code.
+///
+/// On success, the files the stage read are reported to the runner when it
+/// asked for them (see [`crate::inputs`]).
 pub fn stage_main(name: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
-    match body() {
+    let result = body().and_then(|()| {
+        crate::inputs::write_report_if_requested().map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the list of files read to ${} ({e})",
+                crate::inputs::INPUTS_ENV
+            )
+        })
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = exit_code_for(&e);

@@ -114,6 +114,7 @@ impl TableReader {
             path: path.to_path_buf(),
             err,
         })?;
+        crate::inputs::record(path, None);
         let perr = |msg: String| IoError::Parquet {
             path: path.to_path_buf(),
             msg,

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cevns_io::inputs::Input;
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, stage_main};
 use cevns_physics::stats::LimitOptions;
@@ -135,6 +136,17 @@ fn main() -> ExitCode {
     }
     stage_main("chi2-scan", || {
         let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            let mut inputs = vec![
+                Input::File(&args.rates),
+                Input::File(&args.response),
+                Input::File(&args.models),
+            ];
+            // The Asimov detector's YAML only (its projection block; no tables).
+            let optional = [&args.data, &args.asimov_detector, &args.delta_from];
+            inputs.extend(optional.into_iter().flatten().map(|p| Input::File(p)));
+            return cevns_io::inputs::print_list(&inputs);
+        }
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
         let res = chi2_scan::run(&args.config()?, &args.common)?;

@@ -587,6 +587,14 @@ fn run_at_mass(args: &Args, at: f64) -> Result<Vec<PathBuf>> {
 fn main() -> ExitCode {
     cevns_io::stage_main("compare", || {
         let args = Args::parse();
+        if args.common.list_inputs {
+            let inputs: Vec<_> = args
+                .limits
+                .iter()
+                .map(|l| cevns_io::inputs::Input::File(&l.path))
+                .collect();
+            return cevns_io::inputs::print_list(&inputs);
+        }
         args.common.init()?;
         run(&args).map(|_| ())
     })

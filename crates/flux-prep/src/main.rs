@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cevns_io::data::{load_oscillation, load_oscillation_setup, load_solar_model};
+use cevns_io::inputs::Input;
 use cevns_io::schema::{FluxEntry, fluxes_table};
 use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, Provenance, stage_main};
@@ -41,6 +42,12 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("flux-prep", || {
         let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::SolarModel(&args.solar_model),
+                Input::File(&args.oscillation),
+            ]);
+        }
         args.common.init()?;
         run(&args)
     })

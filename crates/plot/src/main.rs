@@ -19,6 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cevns_io::OutputSet;
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 
 use crate::input::{Limits, Overlays, Spectrum};
@@ -163,6 +164,13 @@ fn main() -> ExitCode {
     }
     cevns_io::stage_main("plot", || {
         let cli: Cli = cevns_io::stage::parse_args();
+        if cli.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&cli.spectrum),
+                Input::File(&cli.limits),
+                Input::Overlays(&cli.overlays),
+            ]);
+        }
         cli.common.init()?;
         run(&cli).map(|_| ())
     })

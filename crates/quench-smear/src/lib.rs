@@ -113,6 +113,9 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
     cfg.validate()?;
     let sp = &cfg.spectrum;
     let mut det = load_detector(&cfg.detector).context("loading the detector")?;
+    // A Lindhard k on a tabulated curve is bad input naming both, never a
+    // silent switch to Lindhard.
+    det.check_k_override(&cfg.detector, cfg.k)?;
     if let Some(t) = cfg.threshold_kevee {
         det = det.with_threshold_kevee(&cfg.detector, t)?;
     }

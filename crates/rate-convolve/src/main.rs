@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 use rayon::prelude::*;
 
+use cevns_io::inputs::Input;
 use cevns_io::schema::{rates_table, read_fluxes, read_xsec};
 use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, Provenance, stage_main};
@@ -42,6 +43,12 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("rate-convolve", || {
         let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.fluxes),
+                Input::File(&args.xsec),
+            ]);
+        }
         args.common.init()?;
         run(&args)
     })

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, stage_main};
 use report::ReportConfig;
@@ -93,6 +94,16 @@ fn main() -> ExitCode {
     }
     stage_main("report", || {
         let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.limits),
+                Input::File(&args.binned),
+                Input::File(&args.fluxes),
+                Input::File(&args.paper),
+                Input::File(&args.explanations),
+                Input::Overlays(&args.overlays),
+            ]);
+        }
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out, &args.out_report])?;
         let res = report::run(&args.config())?;

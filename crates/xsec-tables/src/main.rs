@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use cevns_io::data::{load_binding, load_target};
+use cevns_io::inputs::Input;
 use cevns_io::schema::{XsecIsotope, xsec_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, Table, stage_main};
@@ -86,6 +87,9 @@ const HEP_ENDPOINT_MEV: f64 = 18.784;
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
         let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[Input::File(&args.target)]);
+        }
         args.common.init()?;
         run(&args)
     })
