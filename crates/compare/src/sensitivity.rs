@@ -113,13 +113,13 @@ pub fn read_rows(input: &Labelled, models: &[String], at: f64) -> Result<Vec<Row
             )));
         };
         let g90 = (has[i] != 0).then_some(g[i]);
-        if let Some(g) = g90 {
-            if !(g.is_finite() && g > 0.0) {
-                return Err(bad_input(format!(
-                    "`{}`: model `{want}`: g90 = {g} must be finite and > 0",
-                    path.display()
-                )));
-            }
+        if let Some(g) = g90
+            && !(g.is_finite() && g > 0.0)
+        {
+            return Err(bad_input(format!(
+                "`{}`: model `{want}`: g90 = {g} must be finite and > 0",
+                path.display()
+            )));
         }
         rows.push(Row {
             detector: detector.to_string(),
