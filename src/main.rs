@@ -199,6 +199,23 @@ fn real_main() -> Result<()> {
                 let Some(dir) = output else {
                     return Err(bad_input("--cwl needs -o DIR"));
                 };
+                // CWL stages see only the files they are given: add the files
+                // each stage reads through its inputs (asked of the stage
+                // binary with --list-inputs) to its `depends`.
+                let mut p = p;
+                let nested = p
+                    .stages
+                    .iter()
+                    .map(|s| cache::list_nested_inputs(&p, s, bin_dir.as_deref()))
+                    .collect::<Result<Vec<_>>>()?;
+                for (s, files) in p.stages.iter_mut().zip(nested) {
+                    for f in files {
+                        let given = s.inputs.values().flatten().any(|x| *x == f);
+                        if !given && !s.depends.contains(&f) {
+                            s.depends.push(f);
+                        }
+                    }
+                }
                 let n = export::cwl::write(&p, &pipeline_file, &dir)?;
                 eprintln!(
                     "wrote {}/{}.cwl (workflow) and {n} tools",
@@ -224,12 +241,7 @@ fn real_main() -> Result<()> {
                 .iter()
                 .map(|s| cache::list_nested_inputs(&p, s, Some(&bin_dir)))
                 .collect::<Result<Vec<_>>>()?;
-            let text = export::snakemake(
-                &p,
-                &pipeline_file,
-                &bin_dir.to_string_lossy(),
-                &nested,
-            );
+            let text = export::snakemake(&p, &pipeline_file, &bin_dir.to_string_lossy(), &nested);
             match output {
                 Some(path) => {
                     cache::write_atomic(&path, text.as_bytes())?;

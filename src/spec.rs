@@ -291,7 +291,7 @@ struct RawPatch {
     #[serde(default)]
     run: Option<String>,
     #[serde(default)]
-    inputs: BTreeMap<String, Option<String>>,
+    inputs: BTreeMap<String, Option<RawPaths>>,
     #[serde(default)]
     params: BTreeMap<String, Value>,
     #[serde(default)]
@@ -302,12 +302,14 @@ struct RawPatch {
     products: Option<Vec<String>>,
     #[serde(default)]
     sweep: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    resources: Option<Resources>,
 }
 
 /// Key-wise merge: `Some` sets, `None` (YAML `null`) removes.
-fn merge_map(
-    base: &mut BTreeMap<String, String>,
-    patch: BTreeMap<String, Option<String>>,
+fn merge_map<V>(
+    base: &mut BTreeMap<String, V>,
+    patch: BTreeMap<String, Option<V>>,
     what: &str,
 ) -> Result<()> {
     for (k, v) in patch {
@@ -409,6 +411,9 @@ fn merge_child(base: &mut RawPipeline, child: RawChild) -> Result<()> {
         }
         if patch.sweep.is_some() {
             st.sweep = patch.sweep;
+        }
+        if patch.resources.is_some() {
+            st.resources = patch.resources;
         }
     }
     Ok(())

@@ -24,7 +24,7 @@ use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::xenonnt::{SignalFrom, TemplateLikelihood};
 use cevns_io::{OutputSet, Provenance, Table};
 use cevns_physics::likelihood::{self, FoldMatrix, MorphGrid, PoissonModel};
-use cevns_physics::rate::{IsotopeKernel, RecoilGrid};
+use cevns_physics::rate::{RecoilGrid, ZpKernel};
 use cevns_physics::units::kev_to_mev;
 
 /// kg per tonne × days per (Julian) year: counts kg⁻¹ day⁻¹ → counts t⁻¹ yr⁻¹.
@@ -613,7 +613,7 @@ fn zprime_poly(
     grid: &RecoilGrid,
     folds: &[FoldMatrix],
     s0: &[MorphGrid],
-    kernels: &[IsotopeKernel],
+    kernels: &[ZpKernel],
     m_mev: f64,
 ) -> SignalPoly {
     let n = grid.len();
