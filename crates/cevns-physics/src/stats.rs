@@ -20,78 +20,85 @@ pub struct BinnedData {
 
 /// Pull χ² (eq 20) for expected rates per source `per_source[j][i]` and pull
 /// widths `sigma[j]`. Sources whose pull width is 0 enter without a pull.
+///
+/// Solved as a linear least-squares problem in the source normalisations
+/// ηⱼ = 1 + σⱼξⱼ: χ² = min_η ‖b − Aη‖² with A = [Rⱼᵢ/Δᵢ ; diag(1/σⱼ)] and
+/// b = [dᵢ/Δᵢ − (unpulled rates)/Δᵢ ; 1/σⱼ], by Householder QR; χ² is the
+/// norm² of the part of Qᵀb outside the column space. Unlike the normal
+/// equations (I + CᵀC)ξ = Cᵀr, this stays accurate when the rates exceed the
+/// data by many orders of magnitude (large g): the right-hand side is then
+/// O(1) and the pulls that absorb the rates cost the bounded Σ 1/σⱼ², with no
+/// cancellation and no NaN.
 pub fn pull_chi2(data: &BinnedData, per_source: &[Vec<f64>], sigma: &[f64]) -> f64 {
     let n = data.residual.len();
-    let mut r = vec![0.0; n];
-    for i in 0..n {
-        let exp: f64 = per_source.iter().map(|s| s[i]).sum();
-        r[i] = (data.residual[i] - exp) / data.delta[i];
-    }
-    let rr: f64 = r.iter().map(|v| v * v).sum();
-    // Columns of C for the sources with a pull.
-    let cols: Vec<Vec<f64>> = per_source
-        .iter()
-        .zip(sigma)
-        .filter(|(_, s)| **s > 0.0)
-        .map(|(src, s)| (0..n).map(|i| s * src[i] / data.delta[i]).collect())
+    let pulled: Vec<usize> = (0..per_source.len())
+        .filter(|&j| sigma.get(j).is_some_and(|&s| s > 0.0))
         .collect();
-    let k = cols.len();
-    if k == 0 {
-        return rr;
-    }
-    // A = I + CᵀC, b = Cᵀr.
-    let mut a = vec![0.0; k * k];
-    let mut b = vec![0.0; k];
-    for p in 0..k {
-        b[p] = cols[p].iter().zip(&r).map(|(c, r)| c * r).sum();
-        for q in 0..=p {
-            let v: f64 = cols[p].iter().zip(&cols[q]).map(|(x, y)| x * y).sum();
-            a[p * k + q] = v + if p == q { 1.0 } else { 0.0 };
-            a[q * k + p] = a[p * k + q];
-        }
-    }
-    let xi = cholesky_solve(&mut a, k, &b);
-    // Evaluate the sum of squares at the optimal pulls rather than
-    // rᵀr − bᵀξ: no cancellation, never negative, and exact up to O(δξ²).
-    let mut chi2: f64 = xi.iter().map(|x| x * x).sum();
+    let k = pulled.len();
+    let m = n + k;
+    // b: data minus the unpulled sources, then the pull priors.
+    let mut b = vec![0.0; m];
     for i in 0..n {
-        let m = r[i] - cols.iter().zip(&xi).map(|(c, x)| c[i] * x).sum::<f64>();
-        chi2 += m * m;
+        let fixed: f64 = per_source
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !pulled.contains(j))
+            .map(|(_, s)| s[i])
+            .sum();
+        b[i] = (data.residual[i] - fixed) / data.delta[i];
     }
-    chi2
+    // A, column-major (a[c * m + row]).
+    let mut a = vec![0.0; m * k];
+    for (c, &j) in pulled.iter().enumerate() {
+        for i in 0..n {
+            a[c * m + i] = per_source[j][i] / data.delta[i];
+        }
+        a[c * m + n + c] = 1.0 / sigma[j];
+        b[n + c] = 1.0 / sigma[j];
+    }
+    householder_residual2(&mut a, m, k, &mut b)
 }
 
-/// Solve A y = b for symmetric positive definite A (k×k, overwritten).
-fn cholesky_solve(a: &mut [f64], k: usize, b: &[f64]) -> Vec<f64> {
+/// ‖b − A x‖² at the least-squares x, for A (m×k, column-major, m ≥ k,
+/// overwritten) by Householder QR: the squared norm of (Qᵀb)ₖ..ₘ.
+fn householder_residual2(a: &mut [f64], m: usize, k: usize, b: &mut [f64]) -> f64 {
     for j in 0..k {
-        let mut d = a[j * k + j];
-        for p in 0..j {
-            d -= a[j * k + p] * a[j * k + p];
+        let col = j * m;
+        // Scaled norm of a[j.., j], safe from overflow.
+        let scale = a[col + j..col + m]
+            .iter()
+            .fold(0.0f64, |s, v| s.max(v.abs()));
+        if scale == 0.0 || !scale.is_finite() {
+            continue;
         }
-        let d = d.max(f64::MIN_POSITIVE).sqrt();
-        a[j * k + j] = d;
-        for i in j + 1..k {
-            let mut s = a[i * k + j];
-            for p in 0..j {
-                s -= a[i * k + p] * a[j * k + p];
+        let norm = scale
+            * a[col + j..col + m]
+                .iter()
+                .map(|v| (v / scale).powi(2))
+                .sum::<f64>()
+                .sqrt();
+        let alpha = if a[col + j] > 0.0 { -norm } else { norm };
+        // v = x − α e₁ (stored in place), vᵀv = 2(norm² − α x₀) = 2 norm (norm + |x₀|).
+        let x0 = a[col + j];
+        a[col + j] = x0 - alpha;
+        let vtv = 2.0 * norm * (norm + x0.abs());
+        if vtv == 0.0 {
+            continue;
+        }
+        let v: Vec<f64> = a[col + j..col + m].to_vec();
+        let reflect = |y: &mut [f64]| {
+            let t = 2.0 * v.iter().zip(y.iter()).map(|(p, q)| p * q).sum::<f64>() / vtv;
+            for (y, p) in y.iter_mut().zip(&v) {
+                *y -= t * p;
             }
-            a[i * k + j] = s / d;
+        };
+        for c in j + 1..k {
+            reflect(&mut a[c * m + j..c * m + m]);
         }
+        reflect(&mut b[j..m]);
+        a[col + j] = alpha;
     }
-    let mut y = b.to_vec();
-    for i in 0..k {
-        for p in 0..i {
-            y[i] -= a[i * k + p] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
-    for i in (0..k).rev() {
-        for p in i + 1..k {
-            y[i] -= a[p * k + i] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
-    y
+    b[k..m].iter().map(|v| v * v).sum()
 }
 
 /// Expected binned rates of each source as a polynomial in g²:

@@ -182,6 +182,8 @@ impl Limits {
             "CDEX-10 surrogate data"
         } else if kind.starts_with("Asimov") {
             "Asimov projection"
+        } else if kind.starts_with("measured") {
+            "real data"
         } else {
             "user data"
         }

@@ -9,6 +9,7 @@
 
 pub mod checks;
 pub mod paper;
+pub mod xenonnt;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
