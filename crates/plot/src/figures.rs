@@ -231,7 +231,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
         dashed: false,
         label: Some(format!(
             "this work: 90% CL, {} ({})",
-            limit.data, limit.label
+            limit.data.short_label(),
+            limit.label
         )),
     };
     (line, shades)
@@ -240,7 +241,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
 fn limit_title(limit: &ModelLimit) -> String {
     format!(
         "U(1)′ {}: 90% CL (2 d.o.f.) exclusion ({})",
-        limit.label, limit.data
+        limit.label,
+        limit.data.short_label()
     )
 }
 
