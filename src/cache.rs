@@ -3,7 +3,8 @@
 //!
 //! State lives in `<root>/.cevns/`:
 //! - `lock-<pipeline>.json`: one record per successfully run stage (binary
-//!   hash, params, args, input/depends/output hashes), written atomically
+//!   hash, params, args, input/depends/output hashes and the hashes of the
+//!   other files the stage reported reading), written atomically
 //!   (temp file + rename) after every successful stage;
 //! - `binaries.json`: sha256 of stage binaries keyed by (path, size, mtime)
 //!   so a warm no-op run does not re-hash large executables;
@@ -19,7 +20,8 @@ use crate::spec::{Pipeline, Stage};
 
 /// Name of the state directory under the root.
 pub const STATE_DIR: &str = ".cevns";
-const LOCK_VERSION: u32 = 1;
+/// 2: records carry `discovered` (files the stage reported reading).
+const LOCK_VERSION: u32 = 2;
 
 /// The record of one successful stage run.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -35,6 +37,11 @@ pub struct LockEntry {
     /// path -> sha256 (hashed before the stage ran).
     pub inputs: BTreeMap<String, String>,
     pub depends: BTreeMap<String, String>,
+    /// path -> sha256 of every other file the stage reported reading (see
+    /// `cevns_io::inputs`): files named inside its inputs, such as spectrum
+    /// tables in a solar-model YAML or `.lmt` files in an overlays YAML.
+    #[serde(default)]
+    pub discovered: BTreeMap<String, String>,
     /// path -> sha256 (hashed after the stage succeeded).
     pub outputs: BTreeMap<String, String>,
     pub finished_unix: u64,
@@ -384,6 +391,35 @@ pub fn evaluate(
         for d in e.depends.keys().filter(|d| !s.depends.contains(d)) {
             ev.reasons.push(format!("depends {d} removed"));
         }
+        // Files the stage read last time besides its declared inputs. Their
+        // set is a function of the arguments and of the content of the files
+        // read, all of which are compared here: if none changed, the stage
+        // would read the same files again.
+        for (path, old) in &e.discovered {
+            let producer = p.producer_of(path);
+            if let Some(u) = producer.filter(|u| up.pending.contains(u)) {
+                push_unique(
+                    &mut ev.reasons,
+                    format!("upstream {} would rerun", p.stages[u].name),
+                );
+                continue;
+            }
+            match hash_path(&p.abs(path))? {
+                Some(h) if h == *old => {}
+                Some(_) => match producer.filter(|u| up.reran.contains(u)) {
+                    Some(u) => push_unique(
+                        &mut ev.reasons,
+                        format!("upstream {} reran", p.stages[u].name),
+                    ),
+                    None => ev
+                        .reasons
+                        .push(format!("{path} changed (read by the stage)")),
+                },
+                None => ev.reasons.push(format!(
+                    "{path} (read by the stage last time) no longer exists"
+                )),
+            }
+        }
     }
 
     let mut missing_outputs = Vec::new();
@@ -433,4 +469,131 @@ pub fn hash_outputs(p: &Pipeline, s: &Stage) -> Result<BTreeMap<String, String>>
         }
     }
     Ok(out)
+}
+
+/// The files a stage reported reading (`cevns_io::inputs` report at
+/// `report`), minus its declared inputs, depends and outputs, as
+/// root-relative normalised path -> sha256. The hash recorded by the stage
+/// (of the bytes it read) is kept; files it streamed are hashed now.
+/// A stage that wrote no report (a program that is not a cevns stage)
+/// yields an empty map; an unreadable report is a warning.
+pub fn discovered_inputs(
+    p: &Pipeline,
+    s: &Stage,
+    report: &Path,
+) -> Result<(BTreeMap<String, String>, Option<String>)> {
+    let mut out = BTreeMap::new();
+    let text = match std::fs::read_to_string(report) {
+        Ok(t) if t.is_empty() => return Ok((out, None)),
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((out, None)),
+        Err(e) => {
+            return Ok((
+                out,
+                Some(format!("cannot read the list of files it read: {e}")),
+            ));
+        }
+    };
+    let reads = match cevns_io::inputs::parse(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok((out, Some(format!("ignoring its list of files read ({e})"))));
+        }
+    };
+    let root_abs = std::path::absolute(&p.root).unwrap_or_else(|_| p.root.clone());
+    let root_canon = std::fs::canonicalize(&p.root).ok();
+    let declared: BTreeSet<&String> = s
+        .input_files()
+        .chain(s.depends.iter())
+        .chain(s.output_files())
+        .collect();
+    for (raw, sha) in reads {
+        let rel = relative_to_root(&raw, &root_abs, root_canon.as_deref());
+        if declared.contains(&rel) || s.outputs.iter().any(|o| o.path == rel) {
+            continue;
+        }
+        let sha = match sha {
+            Some(h) => h,
+            None => match hash_path(&p.abs(&rel))? {
+                Some(h) => h,
+                None => continue,
+            },
+        };
+        out.insert(rel, sha);
+    }
+    Ok((out, None))
+}
+
+/// A path as a stage opened it (relative to the root, where stages run, or
+/// absolute) -> the normalised pipeline form: relative to the root when it
+/// lies inside it.
+fn relative_to_root(raw: &str, root_abs: &Path, root_canon: Option<&Path>) -> String {
+    let path = Path::new(raw);
+    if path.is_absolute() {
+        let norm = PathBuf::from(crate::spec::normalize(raw));
+        for root in std::iter::once(root_abs).chain(root_canon) {
+            if let Ok(r) = norm.strip_prefix(root) {
+                return crate::spec::normalize(&r.to_string_lossy());
+            }
+        }
+        return norm.to_string_lossy().into_owned();
+    }
+    crate::spec::normalize(raw)
+}
+
+/// Files named inside the inputs of stage `s` (`<binary> ARGS --list-inputs`,
+/// run in the root), minus its declared inputs and depends, normalised.
+/// Only for stages run by a bare name (the cevns stage binaries); a `run:`
+/// path is a foreign program that need not know the flag: empty.
+pub fn list_nested_inputs(p: &Pipeline, s: &Stage, bin_dir: Option<&Path>) -> Result<Vec<String>> {
+    if s.run.contains('/') {
+        return Ok(Vec::new());
+    }
+    let bin = bin_dir
+        .map(|d| d.join(&s.run))
+        .filter(|b| b.is_file())
+        .or_else(|| resolve_binary(&s.run, &p.root))
+        .ok_or_else(|| {
+            crate::error::bad_input(format!(
+                "stage `{}`: binary `{}` not found; the export asks each stage binary for the \
+                 files named inside its inputs (build them first: cargo build --release \
+                 --workspace --bins)",
+                s.name, s.run
+            ))
+        })?;
+    let out = std::process::Command::new(&bin)
+        .args(s.args())
+        .arg("--list-inputs")
+        .current_dir(&p.root)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("stage `{}`: cannot start `{}`", s.name, bin.display()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let msg = format!(
+            "stage `{}`: `{} ... --list-inputs` failed: {}",
+            s.name,
+            bin.display(),
+            err.trim()
+        );
+        return Err(if out.status.code() == Some(2) {
+            crate::error::bad_input(msg)
+        } else {
+            anyhow::anyhow!(msg)
+        });
+    }
+    let root_abs = std::path::absolute(&p.root).unwrap_or_else(|_| p.root.clone());
+    let root_canon = std::fs::canonicalize(&p.root).ok();
+    let declared: BTreeSet<&String> = s.input_files().chain(s.depends.iter()).collect();
+    let mut files = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if line.is_empty() {
+            continue;
+        }
+        let rel = relative_to_root(line, &root_abs, root_canon.as_deref());
+        if !declared.contains(&rel) && !files.contains(&rel) {
+            files.push(rel);
+        }
+    }
+    Ok(files)
 }

@@ -13,7 +13,13 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cache::{self, Binary, BinaryHashes, Evaluation, LockEntry, LockFile, UpstreamState};
 use crate::error::bad_input;
+use crate::interrupt::{self, Interrupted};
 use crate::spec::Pipeline;
+
+/// How often a running stage is checked for exit or a stop request.
+const POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long a stage may take to exit after SIGINT/SIGTERM before SIGKILL.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Options of `cevns run`.
 #[derive(Debug, Clone, Default)]
@@ -146,10 +152,10 @@ impl Reporter {
         match &self.mp {
             Some(mp) => {
                 if mp.println(s).is_err() {
-                    eprintln!("{s}");
+                    interrupt::err_line(s);
                 }
             }
-            None => eprintln!("{s}"),
+            None => interrupt::err_line(s),
         }
     }
 
@@ -249,6 +255,9 @@ fn work_inner(
     }
     cx.rep
         .info(&format!("{}: running ({})", s.name, ev.reasons.join("; ")));
+    if let Some(sig) = interrupt::requested() {
+        return Err(anyhow::Error::new(Interrupted(sig)));
+    }
     for f in s.output_files() {
         if let Some(dir) = p.abs(f).parent() {
             std::fs::create_dir_all(dir)
@@ -264,6 +273,19 @@ fn work_inner(
     if cx.opts.quiet {
         cmd.arg("--quiet");
     }
+    // A process group of its own: the terminal's Ctrl-C reaches the runner
+    // only, which forwards it to the whole group (see `interrupt`).
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    // The stage reports every file it read here (cevns_io::inputs).
+    let report = tempfile::Builder::new()
+        .prefix("inputs-")
+        .tempfile_in(cache::state_dir(&p.root))
+        .with_context(|| format!("stage `{}`: cannot create a temporary file", s.name))?;
+    cmd.env(cevns_io::inputs::INPUTS_ENV, report.path());
     cmd.current_dir(&p.root)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -290,6 +312,7 @@ fn work_inner(
     .into_iter()
     .flatten()
     .collect();
+    let mut stopped_by = None;
     let status = std::thread::scope(|sc| {
         for stream in streams {
             let prefix = &prefix;
@@ -304,9 +327,24 @@ fn work_inner(
                 }
             });
         }
-        child.wait()
+        // Poll so that SIGINT/SIGTERM/EPIPE can be forwarded to the stage.
+        loop {
+            if let Some(st) = child.try_wait()? {
+                return Ok(st);
+            }
+            if let Some(sig) = interrupt::requested() {
+                stopped_by = Some(sig);
+                return interrupt::stop_child(&mut child, sig, STOP_GRACE);
+            }
+            std::thread::sleep(POLL);
+        }
     })
     .with_context(|| format!("stage `{}`: cannot wait for the process", s.name))?;
+    if let Some(sig) = stopped_by {
+        return Err(
+            anyhow::Error::new(Interrupted(sig)).context(format!("stage `{}` stopped", s.name))
+        );
+    }
     let duration = start.elapsed().as_secs_f64();
     if !status.success() {
         let how = match status.code() {
@@ -323,9 +361,21 @@ fn work_inner(
                 }
             }
         };
+        // Exit 2 is the stage rejecting its input or arguments (e.g. a
+        // `--set` it cannot take): the run fails as bad input too.
+        if status.code() == Some(2) {
+            return Err(bad_input(format!(
+                "stage `{}` failed with {how} (bad input or usage)",
+                s.name
+            )));
+        }
         anyhow::bail!("stage `{}` failed with {how}", s.name);
     }
     let outputs = cache::hash_outputs(p, s)?;
+    let (discovered, warning) = cache::discovered_inputs(p, s, report.path())?;
+    if let Some(w) = warning {
+        cx.rep.line(&format!("warning: stage `{}`: {w}", s.name));
+    }
     Ok(Outcome::Ran(Box::new(LockEntry {
         run: s.run.clone(),
         binary: bin.path.to_string_lossy().into_owned(),
@@ -334,6 +384,7 @@ fn work_inner(
         params: s.params.clone(),
         inputs: ev.inputs,
         depends: ev.depends,
+        discovered,
         outputs,
         finished_unix: now_unix(),
         duration_s: duration,
@@ -360,17 +411,24 @@ pub fn run(p: &Pipeline, opts: &RunOpts) -> Result<()> {
         for (i, ev) in &plan {
             let s = &p.stages[*i];
             if ev.reasons.is_empty() {
-                println!("up to date: {}", s.name);
+                interrupt::out(&format!("up to date: {}\n", s.name))?;
             } else {
                 n += 1;
-                println!("would run {}: {}", s.name, ev.reasons.join("; "));
+                interrupt::out(&format!(
+                    "would run {}: {}\n",
+                    s.name,
+                    ev.reasons.join("; ")
+                ))?;
                 let prog = bins[*i]
                     .as_ref()
                     .map_or(s.run.clone(), |b| b.path.to_string_lossy().into_owned());
-                println!("    $ {}", display_command(&prog, &s.args()));
+                interrupt::out(&format!("    $ {}\n", display_command(&prog, &s.args())))?;
             }
         }
-        println!("{n} of {} selected stage(s) would run", plan.len());
+        interrupt::out(&format!(
+            "{n} of {} selected stage(s) would run\n",
+            plan.len()
+        ))?;
         return Ok(());
     }
 
@@ -409,7 +467,7 @@ pub fn run(p: &Pipeline, opts: &RunOpts) -> Result<()> {
         let (tx, rx) = std::sync::mpsc::channel::<(usize, Outcome, f64)>();
         let mut running = 0usize;
         loop {
-            while failures.is_empty() && running < jobs {
+            while failures.is_empty() && running < jobs && interrupt::requested().is_none() {
                 let ready = (0..n).find(|&i| {
                     selected.contains(&i)
                         && state[i] == State::Waiting
@@ -477,13 +535,19 @@ pub fn run(p: &Pipeline, opts: &RunOpts) -> Result<()> {
     });
     rep.finish();
 
+    if let Some(sig) = interrupt::requested() {
+        // Stages stopped by the signal were not recorded in the lock; their
+        // outputs were removed by the stages (or their temporaries are
+        // removed by the next run).
+        return Err(anyhow::Error::new(Interrupted(sig)));
+    }
     if let Some(first) = failures.into_iter().next() {
         let not_run: Vec<&str> = (0..n)
             .filter(|&i| selected.contains(&i) && state[i] == State::Waiting)
             .map(|i| p.stages[i].name.as_str())
             .collect();
         if !not_run.is_empty() {
-            eprintln!("not run: {}", not_run.join(", "));
+            interrupt::err_line(&format!("not run: {}", not_run.join(", ")));
         }
         return Err(first);
     }
@@ -507,19 +571,69 @@ pub fn status(p: &Pipeline) -> Result<usize> {
     for (i, ev) in &plan {
         let name = &p.stages[*i].name;
         if ev.reasons.is_empty() {
-            println!("{name:<width$}  up to date");
+            interrupt::out(&format!("{name:<width$}  up to date\n"))?;
         } else {
             stale += 1;
-            println!("{name:<width$}  stale: {}", ev.reasons.join("; "));
+            interrupt::out(&format!(
+                "{name:<width$}  stale: {}\n",
+                ev.reasons.join("; ")
+            ))?;
         }
     }
-    println!(
-        "{} of {} stage(s) up to date (lock: {})",
+    interrupt::out(&format!(
+        "{} of {} stage(s) up to date (lock: {})\n",
         plan.len() - stale,
         plan.len(),
         cache::lock_path(p).display()
-    );
+    ))?;
     Ok(stale)
+}
+
+/// Is `name` a temporary file of an atomic write (`cevns_io::OutputSet`)?
+pub fn is_stage_temp(name: &str) -> bool {
+    name.starts_with(".cevns-") && name.ends_with(".tmp")
+}
+
+/// Remove temporaries (`.cevns-*.tmp`) that a killed stage left beside the
+/// pipeline's outputs. Called with the run lock held, so no stage of this
+/// root is writing them. Returns how many were removed.
+pub fn remove_stale_temps(p: &Pipeline, quiet: bool) -> usize {
+    let mut dirs = BTreeSet::new();
+    for s in &p.stages {
+        for o in &s.outputs {
+            let abs = p.abs(&o.path);
+            if abs.is_dir() {
+                dirs.insert(abs.clone());
+            }
+            for f in &o.files {
+                if let Some(d) = p.abs(f).parent() {
+                    dirs.insert(d.to_path_buf());
+                }
+            }
+        }
+    }
+    let mut removed = 0;
+    for d in dirs {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            if is_stage_temp(&name.to_string_lossy())
+                && e.file_type().is_ok_and(|t| t.is_file())
+                && std::fs::remove_file(e.path()).is_ok()
+            {
+                removed += 1;
+                if !quiet {
+                    interrupt::err_line(&format!(
+                        "removed stale temporary {} (left by a killed stage)",
+                        e.path().display()
+                    ));
+                }
+            }
+        }
+    }
+    removed
 }
 
 /// `cevns clean`: remove declared outputs and the lock.

@@ -1,11 +1,58 @@
-//! `cevns dag` (text / dot / mermaid) and `cevns export --snakemake`.
+//! `cevns dag` (text / dot / mermaid), `cevns export --snakemake` and
+//! `cevns export --cwl` (in `export/cwl.rs`).
+
+pub mod cwl;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::exec::shell_quote;
-use crate::spec::Pipeline;
+use crate::spec::{Pipeline, Stage};
+
+/// Resources of one run of a stage on a batch system: the pipeline's
+/// `resources:` over the defaults of the stage binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Needs {
+    /// Threads (cores), passed to the stage as `--threads`.
+    pub threads: u32,
+    /// Peak memory, MB.
+    pub mem_mb: u64,
+    /// Wall-time limit, minutes.
+    pub runtime_min: u64,
+}
+
+/// Defaults per stage binary: (threads, mem MB, minutes). Peak RSS of the
+/// paper pipeline's stages is below 200 MB (measured with `/usr/bin/time
+/// -v`); the defaults leave a wide margin for larger grids. The stages that
+/// use rayon (xsec-tables, rate-convolve, quench-smear, chi2-scan) get 2
+/// threads. Unknown binaries: 1 thread, 1 GB, 1 hour.
+fn default_needs(run: &str) -> Needs {
+    let bin = run.rsplit('/').next().unwrap_or(run);
+    let (threads, mem_mb, runtime_min) = match bin {
+        "flux-prep" | "report" => (1, 500, 10),
+        "xsec-tables" | "rate-convolve" | "quench-smear" => (2, 1000, 10),
+        "chi2-scan" => (2, 1000, 30),
+        "plot" => (1, 1000, 10),
+        "compare" => (1, 2000, 10),
+        _ => (1, 1000, 60),
+    };
+    Needs {
+        threads,
+        mem_mb,
+        runtime_min,
+    }
+}
+
+/// What a stage needs: its `resources:` block over the binary's defaults.
+pub fn needs(s: &Stage) -> Needs {
+    let d = default_needs(&s.run);
+    Needs {
+        threads: s.resources.threads.unwrap_or(d.threads),
+        mem_mb: s.resources.mem_mb.unwrap_or(d.mem_mb),
+        runtime_min: s.resources.runtime_min.unwrap_or(d.runtime_min),
+    }
+}
 
 /// Output format of `cevns dag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -151,7 +198,7 @@ fn ident(s: &str) -> String {
     }
     if PY_KEYWORDS.contains(&id.as_str())
         || [
-            "all", "input", "output", "params", "threads", "depends", "products",
+            "all", "input", "output", "params", "threads", "depends", "products", "nested",
         ]
         .contains(&id.as_str())
     {
@@ -172,7 +219,14 @@ fn braces(s: &str) -> String {
 
 /// A Snakefile with one rule per stage; commands identical to the native
 /// runner's (same binary, same flags, same root-relative paths).
-pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
+/// `nested[i]`: files stage `i` reads that are named inside its inputs
+/// (from the stage's `--list-inputs`), declared as the rule's `nested` input.
+pub fn snakemake(
+    p: &Pipeline,
+    pipeline_file: &str,
+    bin_dir: &str,
+    nested: &[Vec<String>],
+) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -184,16 +238,21 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
     o.push_str(
         "#\n# Run from the repository root (all paths are relative to it), e.g.\n\
          #   snakemake -s Snakefile --cores 4\n\
+         #   snakemake -s Snakefile --profile profiles/local-cluster   # batch-style\n\
          # Stage binaries are looked up in config[\"cevns_bin\"] (override with\n\
-         # --config cevns_bin=/path/to/target/release); threads per stage come\n\
-         # from config[\"threads\"] (default 1).\n\n",
+         # --config cevns_bin=/path/to/target/release). Each rule declares the\n\
+         # threads, memory (mem_mb) and wall time (runtime, minutes) its stage\n\
+         # needs (the pipeline's `resources:` or the stage's defaults);\n\
+         # --config threads=N overrides the threads of every rule.\n\n",
     );
     let _ = writeln!(
         o,
         "CEVNS_BIN = config.get(\"cevns_bin\", {})",
         py_str(bin_dir)
     );
-    o.push_str("THREADS = int(config.get(\"threads\", 1))\n\n");
+    o.push_str(
+        "\n\ndef _threads(n):\n    return int(config[\"threads\"]) if \"threads\" in config else n\n\n\n",
+    );
 
     o.push_str("rule all:\n    input:\n");
     for s in &p.stages {
@@ -204,7 +263,8 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
     o.push('\n');
 
     let mut used = BTreeSet::new();
-    for s in &p.stages {
+    for (i, s) in p.stages.iter().enumerate() {
+        let nested = nested.get(i).map_or(&[][..], Vec::as_slice);
         // A shard `stage[value]` is a rule `stage__value` of its own.
         let base = match &s.shard {
             Some(sh) => ident(&format!("{}__{}", sh.stage, sh.safe)),
@@ -217,7 +277,7 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
             k += 1;
         }
         let _ = writeln!(o, "rule {rule}:");
-        if !s.inputs.is_empty() || !s.depends.is_empty() {
+        if !s.inputs.is_empty() || !s.depends.is_empty() || !nested.is_empty() {
             o.push_str("    input:\n");
             for (k, v) in &s.inputs {
                 if let [one] = v.as_slice() {
@@ -230,6 +290,10 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
             if !s.depends.is_empty() {
                 let list: Vec<String> = s.depends.iter().map(|d| py_str(&braces(d))).collect();
                 let _ = writeln!(o, "        depends=[{}],", list.join(", "));
+            }
+            if !nested.is_empty() {
+                let list: Vec<String> = nested.iter().map(|d| py_str(&braces(d))).collect();
+                let _ = writeln!(o, "        nested=[{}],", list.join(", "));
             }
         }
         o.push_str("    output:\n");
@@ -252,7 +316,14 @@ pub fn snakemake(p: &Pipeline, pipeline_file: &str, bin_dir: &str) -> String {
                 let _ = writeln!(o, "        {}={},", ident(k), py_str(v));
             }
         }
-        o.push_str("    threads: THREADS\n    shell:\n");
+        let n = needs(s);
+        let _ = writeln!(o, "    threads: _threads({})", n.threads);
+        let _ = writeln!(
+            o,
+            "    resources:\n        mem_mb={},\n        runtime={},",
+            n.mem_mb, n.runtime_min
+        );
+        o.push_str("    shell:\n");
         let args: Vec<String> = s.args().iter().map(|a| braces(&shell_quote(a))).collect();
         let tail = format!(" {} --threads {{threads}}", args.join(" "));
         if s.run.contains('/') {

@@ -5,6 +5,7 @@ mod cache;
 mod error;
 mod exec;
 mod export;
+mod interrupt;
 mod runlock;
 mod spec;
 
@@ -37,8 +38,10 @@ struct Common {
     /// stages run in (default: the current directory, i.e. the repo root).
     #[arg(long, short = 'C', value_name = "DIR")]
     root: Option<PathBuf>,
-    /// Override a param: STAGE.param=value (repeatable; part of the cache key).
-    #[arg(long = "set", value_name = "STAGE.PARAM=VALUE")]
+    /// Set any flag of a stage: STAGE.FLAG=VALUE (repeatable; part of the
+    /// cache key). Replaces the pipeline's value, adds a flag it does not
+    /// write (e.g. `--set quench-smear.k=0.15`) or, for an input, its path.
+    #[arg(long = "set", value_name = "STAGE.FLAG=VALUE")]
     set: Vec<Override>,
 }
 
@@ -89,18 +92,26 @@ enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// Export the pipeline to another workflow engine.
+    /// Export the pipeline to another workflow engine: a Snakefile
+    /// (--snakemake) or CWL tools and a workflow (--cwl -o DIR).
+    #[command(group(clap::ArgGroup::new("format").required(true).args(["snakemake", "cwl"])))]
     Export {
         #[command(flatten)]
         common: Common,
-        /// Write a Snakefile (the only format so far).
-        #[arg(long, required = true)]
+        /// Write a Snakefile (one rule per stage, with threads and resources).
+        #[arg(long)]
         snakemake: bool,
-        /// Output file (default: stdout).
-        #[arg(long, short, value_name = "FILE")]
+        /// Write CWL v1.2: one CommandLineTool per stage and a Workflow
+        /// (`<pipeline>.cwl`) into the directory given by -o.
+        #[arg(long, requires = "output")]
+        cwl: bool,
+        /// Output file (Snakefile; default: stdout) or directory (CWL).
+        #[arg(long, short, value_name = "PATH")]
         output: Option<PathBuf>,
         /// Directory of the stage binaries used as default for
-        /// config["cevns_bin"] (default: the directory of this `cevns`).
+        /// config["cevns_bin"] (default: the directory of this `cevns`,
+        /// relative to the root when it is inside it). Snakemake only; CWL
+        /// finds the binaries on PATH.
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
     },
@@ -148,9 +159,18 @@ fn real_main() -> Result<()> {
             let _guard = if dry_run {
                 None
             } else {
-                Some(runlock::RunLock::acquire(&cache::state_dir(&p.root))?)
+                interrupt::install().context("cannot install signal handlers")?;
+                let g = runlock::RunLock::acquire(&cache::state_dir(&p.root))?;
+                exec::remove_stale_temps(&p, quiet);
+                Some(g)
             };
-            exec::run(&p, &opts)
+            let res = exec::run(&p, &opts);
+            if !dry_run {
+                // A stage killed by a signal leaves its temporaries: remove
+                // them while the lock is still held.
+                exec::remove_stale_temps(&p, quiet);
+            }
+            res
         }
         Cmd::Status { common } => {
             let p = load(&common, true)?;
@@ -158,36 +178,76 @@ fn real_main() -> Result<()> {
         }
         Cmd::Dag { common, format } => {
             let p = load(&common, false)?;
-            print!("{}", export::dag(&p, format));
-            Ok(())
+            interrupt::out(&export::dag(&p, format))
         }
         Cmd::Clean { common, quiet } => {
             let p = load(&common, false)?;
             let _guard = runlock::RunLock::acquire(&cache::state_dir(&p.root))?;
+            exec::remove_stale_temps(&p, quiet);
             exec::clean(&p, quiet)
         }
         Cmd::Export {
             common,
             snakemake: _,
+            cwl,
             output,
             bin_dir,
         } => {
             let p = load(&common, false)?;
+            let pipeline_file = display_rel(&common.pipeline, &p.root);
+            if cwl {
+                let Some(dir) = output else {
+                    return Err(bad_input("--cwl needs -o DIR"));
+                };
+                // CWL stages see only the files they are given: add the files
+                // each stage reads through its inputs (asked of the stage
+                // binary with --list-inputs) to its `depends`.
+                let mut p = p;
+                let nested = p
+                    .stages
+                    .iter()
+                    .map(|s| cache::list_nested_inputs(&p, s, bin_dir.as_deref()))
+                    .collect::<Result<Vec<_>>>()?;
+                for (s, files) in p.stages.iter_mut().zip(nested) {
+                    for f in files {
+                        let given = s.inputs.values().flatten().any(|x| *x == f);
+                        if !given && !s.depends.contains(&f) {
+                            s.depends.push(f);
+                        }
+                    }
+                }
+                let n = export::cwl::write(&p, &pipeline_file, &dir)?;
+                eprintln!(
+                    "wrote {}/{}.cwl (workflow) and {n} tools",
+                    dir.display(),
+                    p.name
+                );
+                return Ok(());
+            }
+            // Prefer a path relative to the root (the Snakefile then has no
+            // absolute path); a binary directory outside the root stays absolute.
             let bin_dir = match bin_dir.or_else(cache::exe_dir) {
-                Some(d) => std::path::absolute(&d).unwrap_or(d),
+                Some(d) => {
+                    let abs = std::path::absolute(&d).unwrap_or(d);
+                    let root = std::path::absolute(&p.root).unwrap_or_else(|_| p.root.clone());
+                    abs.strip_prefix(&root)
+                        .map(Path::to_path_buf)
+                        .unwrap_or(abs)
+                }
                 None => PathBuf::from("target/release"),
             };
-            let text = export::snakemake(
-                &p,
-                &display_rel(&common.pipeline, &p.root),
-                &bin_dir.to_string_lossy(),
-            );
+            let nested = p
+                .stages
+                .iter()
+                .map(|s| cache::list_nested_inputs(&p, s, Some(&bin_dir)))
+                .collect::<Result<Vec<_>>>()?;
+            let text = export::snakemake(&p, &pipeline_file, &bin_dir.to_string_lossy(), &nested);
             match output {
                 Some(path) => {
                     cache::write_atomic(&path, text.as_bytes())?;
                     eprintln!("wrote {} ({} rules)", path.display(), p.stages.len());
                 }
-                None => print!("{text}"),
+                None => interrupt::out(&text)?,
             }
             Ok(())
         }
@@ -207,9 +267,25 @@ fn display_rel(file: &Path, root: &Path) -> String {
 fn main() -> ExitCode {
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader closed stdout (`cevns status | head -1`): normal end.
+        Err(e)
+            if e.chain()
+                .any(|c| c.downcast_ref::<interrupt::ClosedStdout>().is_some()) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(error::exit_code(&e))
+            // Stopped by SIGINT/SIGTERM/a closed pipe: 128 + signal, like a
+            // process killed by it (the lock is released by then).
+            let code = match e
+                .chain()
+                .find_map(|c| c.downcast_ref::<interrupt::Interrupted>())
+            {
+                Some(i) => u8::try_from(128 + i.0).unwrap_or(1),
+                None => error::exit_code(&e),
+            };
+            interrupt::err_line(&format!("error: {e:#}"));
+            ExitCode::from(code)
         }
     }
 }

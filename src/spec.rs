@@ -35,8 +35,10 @@ pub struct RawPipeline {
 pub struct RawStage {
     pub name: String,
     pub run: String,
+    /// flag -> path, or a list of paths (passed joined with commas; each
+    /// may gather a different swept stage with `${sweep:STAGE}`).
     #[serde(default)]
-    pub inputs: BTreeMap<String, String>,
+    pub inputs: BTreeMap<String, RawPaths>,
     #[serde(default)]
     pub params: BTreeMap<String, Value>,
     #[serde(default)]
@@ -48,6 +50,40 @@ pub struct RawStage {
     /// `{ param: [v1, v2, ...] }`: one shard of the stage per value.
     #[serde(default)]
     pub sweep: Option<BTreeMap<String, Value>>,
+    /// What one run of the stage needs on a batch system (exported to
+    /// Snakemake `threads`/`resources` and CWL `ResourceRequirement`; the
+    /// native runner ignores it). Unset fields take the stage's defaults.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+}
+
+/// One input path or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawPaths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl RawPaths {
+    fn as_slice(&self) -> &[String] {
+        match self {
+            RawPaths::One(s) => std::slice::from_ref(s),
+            RawPaths::Many(v) => v,
+        }
+    }
+}
+
+/// Resources of one stage run (`resources:` in the pipeline).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Resources {
+    /// Threads (cores) the stage uses (`--threads`).
+    pub threads: Option<u32>,
+    /// Peak memory, MB.
+    pub mem_mb: Option<u64>,
+    /// Wall-time limit, minutes.
+    pub runtime_min: Option<u64>,
 }
 
 /// The shard of a swept stage this stage is.
@@ -94,6 +130,8 @@ pub struct Stage {
     pub upstream: BTreeSet<usize>,
     /// Set when the stage is one shard of a swept stage.
     pub shard: Option<Shard>,
+    /// `resources:` as written (defaults are filled in by the exporters).
+    pub resources: Resources,
 }
 
 impl Stage {
@@ -202,7 +240,8 @@ impl Pipeline {
     }
 }
 
-/// A `--set STAGE.param=value` override.
+/// A `--set STAGE.FLAG=VALUE` override: any flag of the stage (a param of
+/// the pipeline or not); an input flag gets a new path.
 #[derive(Debug, Clone)]
 pub struct Override {
     pub stage: String,
@@ -213,10 +252,10 @@ pub struct Override {
 impl std::str::FromStr for Override {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
-        let (lhs, value) = s.split_once('=').ok_or("expected STAGE.param=value")?;
-        let (stage, param) = lhs.split_once('.').ok_or("expected STAGE.param=value")?;
+        let (lhs, value) = s.split_once('=').ok_or("expected STAGE.FLAG=VALUE")?;
+        let (stage, param) = lhs.split_once('.').ok_or("expected STAGE.FLAG=VALUE")?;
         if stage.is_empty() || param.is_empty() {
-            return Err("expected STAGE.param=value".into());
+            return Err("expected STAGE.FLAG=VALUE".into());
         }
         Ok(Self {
             stage: stage.into(),
@@ -224,6 +263,160 @@ impl std::str::FromStr for Override {
             value: value.into(),
         })
     }
+}
+
+/// A pipeline that `extends:` another one and states only what differs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChild {
+    /// The base pipeline file, relative to this file's directory.
+    extends: String,
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    /// Added to (or replacing) the base's vars, key by key.
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+    /// Changes to stages of the base, matched by name.
+    #[serde(default)]
+    stages: Vec<RawPatch>,
+}
+
+/// Changes to one stage of the base pipeline. Maps are merged key by key; a
+/// `null` value removes the key. Lists and `run` replace the base's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPatch {
+    name: String,
+    #[serde(default)]
+    run: Option<String>,
+    #[serde(default)]
+    inputs: BTreeMap<String, Option<RawPaths>>,
+    #[serde(default)]
+    params: BTreeMap<String, Value>,
+    #[serde(default)]
+    outputs: BTreeMap<String, Option<String>>,
+    #[serde(default)]
+    depends: Option<Vec<String>>,
+    #[serde(default)]
+    products: Option<Vec<String>>,
+    #[serde(default)]
+    sweep: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    resources: Option<Resources>,
+}
+
+/// Key-wise merge: `Some` sets, `None` (YAML `null`) removes.
+fn merge_map<V>(
+    base: &mut BTreeMap<String, V>,
+    patch: BTreeMap<String, Option<V>>,
+    what: &str,
+) -> Result<()> {
+    for (k, v) in patch {
+        match v {
+            Some(v) => {
+                base.insert(k, v);
+            }
+            None => {
+                if base.remove(&k).is_none() {
+                    return Err(bad_input(format!(
+                        "{what}.{k}: `null` removes a key of the base pipeline, which has none"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Read a pipeline file, following `extends:` (cycles are an error).
+fn read_raw(file: &Path, chain: &mut Vec<PathBuf>) -> Result<RawPipeline> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("cannot read pipeline `{}`", file.display()))
+        .map_err(|e| bad_input(format!("{e:#}")))?;
+    let value: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let extends = matches!(&value, Value::Mapping(m) if m.contains_key("extends"));
+    if !extends {
+        return serde_yaml_ng::from_value(value)
+            .map_err(|e| bad_input(format!("{}: {e}", file.display())));
+    }
+    let child: RawChild = serde_yaml_ng::from_value(value)
+        .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let me = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let base_file = file.parent().unwrap_or(Path::new(".")).join(&child.extends);
+    let base_canon = std::fs::canonicalize(&base_file).unwrap_or_else(|_| base_file.clone());
+    chain.push(me);
+    if chain.contains(&base_canon) {
+        let names: Vec<String> = chain
+            .iter()
+            .chain(std::iter::once(&base_canon))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(bad_input(format!(
+            "{}: extends: pipelines extend each other in a cycle ({})",
+            file.display(),
+            names.join(" -> ")
+        )));
+    }
+    let mut base = read_raw(&base_file, chain)
+        .map_err(|e| e.context(format!("{}: extends `{}`", file.display(), child.extends)))?;
+    chain.pop();
+    merge_child(&mut base, child).map_err(|e| bad_input(format!("{}: {e:#}", file.display())))?;
+    Ok(base)
+}
+
+/// Apply `child` to its base pipeline (see [`RawChild`], [`RawPatch`]).
+fn merge_child(base: &mut RawPipeline, child: RawChild) -> Result<()> {
+    base.name = child.name;
+    if child.description.is_some() {
+        base.description = child.description;
+    }
+    base.vars.extend(child.vars);
+    let mut seen = BTreeSet::new();
+    for patch in child.stages {
+        let what = format!("stage `{}`", patch.name);
+        if !seen.insert(patch.name.clone()) {
+            return Err(bad_input(format!("{what}: changed twice")));
+        }
+        let Some(st) = base.stages.iter_mut().find(|s| s.name == patch.name) else {
+            let known: Vec<&str> = base.stages.iter().map(|s| s.name.as_str()).collect();
+            return Err(bad_input(format!(
+                "{what}: the base pipeline has no such stage (stages: {})",
+                known.join(", ")
+            )));
+        };
+        if let Some(run) = patch.run {
+            st.run = run;
+        }
+        merge_map(&mut st.inputs, patch.inputs, &format!("{what}: inputs"))?;
+        merge_map(&mut st.outputs, patch.outputs, &format!("{what}: outputs"))?;
+        for (k, v) in patch.params {
+            if v.is_null() {
+                if st.params.remove(&k).is_none() {
+                    return Err(bad_input(format!(
+                        "{what}: params.{k}: `null` removes a key of the base pipeline, which \
+                         has none"
+                    )));
+                }
+            } else {
+                st.params.insert(k, v);
+            }
+        }
+        if let Some(d) = patch.depends {
+            st.depends = d;
+        }
+        if let Some(p) = patch.products {
+            st.products = p;
+        }
+        if patch.sweep.is_some() {
+            st.sweep = patch.sweep;
+        }
+        if patch.resources.is_some() {
+            st.resources = patch.resources;
+        }
+    }
+    Ok(())
 }
 
 /// Load, expand and validate a pipeline file.
@@ -235,11 +428,7 @@ pub fn load(
     overrides: &[Override],
     check_files: bool,
 ) -> Result<Pipeline> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read pipeline `{}`", file.display()))
-        .map_err(|e| bad_input(format!("{e:#}")))?;
-    let raw: RawPipeline = serde_yaml_ng::from_str(&text)
-        .map_err(|e| bad_input(format!("{}: {e}", file.display())))?;
+    let raw = read_raw(file, &mut Vec::new())?;
     resolve(raw, root, overrides, check_files).map_err(|e| {
         if e.downcast_ref::<crate::error::BadInput>().is_some() {
             bad_input(format!("{}: {e:#}", file.display()))
@@ -553,7 +742,27 @@ fn build_stage(
         let what = format!("{sw}: inputs.{k}");
         check_flag(k, &what)?;
         flags.insert(k.clone());
-        inputs.insert(k.clone(), expand_paths(v, vars, sweeps, &rs.name, &what)?);
+        let mut paths = Vec::new();
+        let list = v.as_slice();
+        if list.is_empty() {
+            return Err(bad_input(format!("{what}: empty list")));
+        }
+        for (j, one) in list.iter().enumerate() {
+            let what = match v {
+                RawPaths::One(_) => what.clone(),
+                RawPaths::Many(_) => format!("{what}[{j}]"),
+            };
+            let got = expand_paths(one, vars, sweeps, &rs.name, &what)?;
+            if list.len() > 1
+                && let Some(p) = got.iter().find(|p| p.contains(','))
+            {
+                return Err(bad_input(format!(
+                    "{what}: `{p}` contains `,` (a list is passed comma-separated)"
+                )));
+            }
+            paths.extend(got);
+        }
+        inputs.insert(k.clone(), paths);
     }
     let mut params = BTreeMap::new();
     for (k, v) in &rs.params {
@@ -565,8 +774,19 @@ fn build_stage(
         let val = expand(&render_param(v, &what)?, vars, &what)?;
         params.insert(k.clone(), val);
     }
+    // `--set`: an input flag gets a new path, any other flag a value
+    // (outputs and the swept param were rejected in `resolve`).
     for o in sets {
-        params.insert(o.param.clone(), o.value.clone());
+        let what = format!("--set {}.{}", o.stage, o.param);
+        if inputs.contains_key(&o.param) {
+            inputs.insert(
+                o.param.clone(),
+                expand_paths(&o.value, vars, sweeps, &rs.name, &what)?,
+            );
+        } else {
+            flags.insert(o.param.clone());
+            params.insert(o.param.clone(), expand(&o.value, vars, &what)?);
+        }
     }
     if let Some(sh) = &shard {
         flags.insert(sh.param.clone());
@@ -619,6 +839,13 @@ fn build_stage(
         let what = format!("{sw}: depends[{j}]");
         depends.extend(expand_paths(d, vars, sweeps, &rs.name, &what)?);
     }
+    if let Some(r) = &rs.resources
+        && (r.threads == Some(0) || r.mem_mb == Some(0) || r.runtime_min == Some(0))
+    {
+        return Err(bad_input(format!(
+            "{sw}: resources: threads, mem-mb and runtime-min must be >= 1"
+        )));
+    }
     let name = match &shard {
         Some(sh) => format!("{}[{}]", rs.name, sh.safe),
         None => rs.name.clone(),
@@ -632,6 +859,7 @@ fn build_stage(
         depends,
         upstream: BTreeSet::new(),
         shard,
+        resources: rs.resources.unwrap_or_default(),
     })
 }
 
@@ -687,22 +915,26 @@ fn resolve(
                 o.stage, o.param, o.param
             )));
         }
-        if !st.params.contains_key(&o.param) {
-            let known: Vec<&str> = st.params.keys().map(String::as_str).collect();
+        let what = format!("--set {}.{}", o.stage, o.param);
+        check_flag(&o.param, &what)?;
+        if st.outputs.contains_key(&o.param) {
             return Err(bad_input(format!(
-                "--set {}.{}: stage `{}` has no param `{}` (params: {})",
-                o.stage,
-                o.param,
-                o.stage,
-                o.param,
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+                "{what}: `--{}` is an output of stage `{}`; change output paths in the pipeline \
+                 (or its `vars`), not with --set",
+                o.param, o.stage
             )));
         }
-        by_stage.entry(o.stage.as_str()).or_default().push(o);
+        let list = by_stage.entry(o.stage.as_str()).or_default();
+        if let Some(prev) = list.iter().find(|p| p.param == o.param) {
+            if prev.value != o.value {
+                return Err(bad_input(format!(
+                    "{what}: contradictory overrides `{}` and `{}`",
+                    prev.value, o.value
+                )));
+            }
+            continue;
+        }
+        list.push(o);
     }
 
     let mut stages = Vec::with_capacity(raw.stages.len());
@@ -950,6 +1182,66 @@ mod tests {
             s.outputs[1].path,
             "outputs/sweep-models/limits-B-3Le.parquet"
         );
+    }
+
+    #[test]
+    fn b16gs98_is_the_paper_with_its_changes() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let paper = load(&root.join("pipelines/paper.yaml"), root, &[], false).unwrap();
+        let v = load(&root.join("pipelines/paper-b16gs98.yaml"), root, &[], false).unwrap();
+        assert_eq!(v.name, "paper-b16gs98");
+        let names = |p: &Pipeline| p.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&paper), names(&v));
+        for (a, b) in paper.stages.iter().zip(&v.stages) {
+            // Same command up to the output directory and the stated changes.
+            let expect: Vec<String> = a
+                .args()
+                .iter()
+                .map(|x| x.replace("outputs/paper/", "outputs/paper-b16gs98/"))
+                .collect();
+            match a.name.as_str() {
+                "flux-prep" => {
+                    assert_eq!(b.inputs["solar-model"], ["data/solar/b16-gs98.yaml"]);
+                    let e: Vec<String> = expect
+                        .iter()
+                        .map(|x| x.replace("bs05-op", "b16-gs98"))
+                        .collect();
+                    assert_eq!(b.args(), e);
+                }
+                "chi2-scan" => {
+                    assert_eq!(b.inputs["delta-from"], ["outputs/paper/limits.parquet"]);
+                    assert!(!b.params.keys().any(|k| k.starts_with("calibrate")));
+                    assert_eq!(b.params.len(), a.params.len() - 3);
+                }
+                _ => assert_eq!(b.args(), expect, "stage {}", a.name),
+            }
+        }
+    }
+
+    #[test]
+    fn set_any_flag_and_reject_contradictions() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let file = root.join("pipelines/paper.yaml");
+        let set = |s: &[&str]| -> Vec<Override> { s.iter().map(|x| x.parse().unwrap()).collect() };
+        let p = load(&file, root, &set(&["quench-smear.ee-points=100"]), false).unwrap();
+        let qs = &p.stages[p.indices_of("quench-smear").unwrap()[0]];
+        assert_eq!(qs.params["ee-points"], "100");
+        let p = load(
+            &file,
+            root,
+            &set(&["quench-smear.detector=data/detectors/./xenon-example.yaml"]),
+            false,
+        )
+        .unwrap();
+        let qs = &p.stages[p.indices_of("quench-smear").unwrap()[0]];
+        assert_eq!(qs.inputs["detector"], ["data/detectors/xenon-example.yaml"]);
+        // Same value twice is fine; two values are not.
+        assert!(load(&file, root, &set(&["plot.x=1", "plot.x=1"]), false).is_ok());
+        let e = load(&file, root, &set(&["plot.x=1", "plot.x=2"]), false).unwrap_err();
+        assert_eq!(crate::error::exit_code(&e), 2);
+        assert!(format!("{e:#}").contains("contradictory"), "{e:#}");
+        let e = load(&file, root, &set(&["plot.out-dir=x"]), false).unwrap_err();
+        assert!(format!("{e:#}").contains("output"), "{e:#}");
     }
 
     #[test]

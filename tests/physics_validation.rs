@@ -5,16 +5,32 @@
 use std::path::{Path, PathBuf};
 
 use cevns_io::data::{load_models, load_oscillation, load_solar_model, load_target};
+use cevns_physics::channel::{Cevns, Channel};
+use cevns_physics::detector::{DetectorResponse, Efficiency, RecoilGrid, Response};
 use cevns_physics::flux::Spectrum;
 use cevns_physics::form_factor::HelmParams;
+use cevns_physics::nucleus::Nucleus;
 use cevns_physics::oscillation::Flavour;
 use cevns_physics::quenching::{Lindhard, Quenching};
-use cevns_physics::rate::{
-    BinnedModel, DetectorResponse, Efficiency, RatePart, RecoilGrid, Response, SourceRates, sm_rate,
-};
+use cevns_physics::rate::{RatePart, SourceRates, channel_rates};
 use cevns_physics::resolution::{Bins, Resolution};
 use cevns_physics::stats::{BinnedData, LimitOptions, upper_limit};
 use cevns_physics::xsec::{kappa_mev2, sm_prefactor_cm2_per_kev};
+use cevns_physics::zprime::BinnedModel;
+
+/// SM CEvNS dR/dT on `t_kev` through the generic channel convolution.
+fn sm_rate(n: &Nucleus, t_kev: &[f64], k: &[f64], spectrum: &Spectrum) -> Vec<f64> {
+    let [r0, _, _] = channel_rates(&Cevns::new(*n, S2W), t_kev, k, Flavour::E, spectrum);
+    r0
+}
+
+/// ∫ Φ(E)(1 − m_N T/2E²) dE from E_min(T) (eq 12's energy integral), via the
+/// CEvNS channel's 1/E terms.
+fn kinematic_integral(spectrum: &Spectrum, n: &Nucleus, t_mev: f64) -> f64 {
+    let c = Cevns::new(*n, S2W);
+    let terms = c.energy_terms(Flavour::E, t_mev);
+    spectrum.moment_integral(c.e_nu_min_mev(t_mev), terms.sm, true)
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -159,7 +175,7 @@ fn flux_averaged_8b_cross_section_matches_direct_quadrature() {
             .points()
             .iter()
             .zip(&k)
-            .map(|(&t, k)| k * b8.spectrum.kinematic_integral(ge74.mass_mev, t * 1e-3))
+            .map(|(&t, k)| k * kinematic_integral(&b8.spectrum, &ge74, t * 1e-3))
             .collect::<Vec<_>>(),
     ) / b8.spectrum.total();
 
@@ -237,9 +253,12 @@ fn cdex_b8() -> (RecoilGrid, DetectorResponse, Vec<SourceRates>) {
             for f in Flavour::ALL {
                 let rate = sm_rate(&n, grid.points(), &k, &s.spectrum.scaled(probs[f.index()]));
                 parts.push(RatePart {
-                    nucleus: n,
+                    channel: "cevns".into(),
+                    target: cevns_physics::channel::Target::Nucleus(n),
                     kappa_mev2: kappa_mev2(&n, S2W),
                     flavour: f,
+                    rate_x1: rate.iter().map(|v| 2.0 * v).collect(),
+                    rate_x2: rate.clone(),
                     rate,
                 });
             }
@@ -266,7 +285,8 @@ fn cdex_b8() -> (RecoilGrid, DetectorResponse, Vec<SourceRates>) {
         2.96e-3,
     )
     .unwrap();
-    let resp = DetectorResponse::new(vec![(32, resp)]).unwrap();
+    let resp =
+        DetectorResponse::new(vec![(cevns_physics::detector::Species::Nucleus(32), resp)]).unwrap();
     (grid, resp, sources)
 }
 
@@ -363,7 +383,7 @@ fn b8_flux_weighted_cross_section_on_xenon_agrees_with_xenonnt() {
             .points()
             .iter()
             .zip(&k)
-            .map(|(&t, k)| k * b8.kinematic_integral(n.mass_mev, t * 1e-3))
+            .map(|(&t, k)| k * kinematic_integral(b8, &n, t * 1e-3))
             .collect();
         sigma += n.abundance * grid.integrate(&j) / b8.total();
     }

@@ -264,3 +264,107 @@ fn lock_records_hashes_params_and_binary() {
     let bins = fx.read(".cevns/binaries.json");
     assert!(bins.contains("b.sh"), "{bins}");
 }
+
+#[test]
+fn set_any_flag_and_an_input_path() {
+    let fx = Fx::new();
+    fx.run_ok(&[]);
+    fx.runs();
+    // A flag the pipeline does not write is passed and keyed like a param.
+    fx.run_ok(&["--set", "a.extra=7"]);
+    assert_eq!(fx.runs(), v(&["a", "b", "c"]));
+    assert!(
+        fx.read("out/a.txt").contains("|--extra=7"),
+        "{}",
+        fx.read("out/a.txt")
+    );
+    // An input flag gets a new path (and its content is hashed).
+    fx.run_ok(&["--set", "d.in=data/x.txt"]);
+    assert_eq!(fx.runs(), v(&["a", "b", "c", "d"]));
+    assert!(fx.read("out/d.txt").contains("--in=data/x.txt:x1"));
+    fx.run_ok(&["--set", "d.in=data/x.txt"]);
+    assert!(fx.runs().is_empty());
+    fx.write("data/x.txt", "x2\n");
+    fx.run_ok(&["--set", "d.in=data/x.txt"]);
+    assert_eq!(fx.runs(), v(&["a", "b", "c", "d"]));
+}
+
+/// Appended to a fake stage: report reading `data/nested.txt` (as a cevns
+/// stage does through `cevns_io::inputs`) and read it into the output.
+const REPORTS_NESTED: &str = r#"
+if [ -n "$CEVNS_INPUTS_FILE" ]; then
+  printf '# cevns-inputs v1\n-\tdata/nested.txt\n-\t%s\n' "$PWD/data/../data/x.txt" > "$CEVNS_INPUTS_FILE"
+fi
+for o in $outs; do cat data/nested.txt >> "$o"; done
+"#;
+
+#[test]
+fn files_a_stage_reports_reading_are_hashed() {
+    let fx = Fx::new();
+    fx.write("data/nested.txt", "n1\n");
+    fx.write_script("a", REPORTS_NESTED);
+    fx.run_ok(&[]);
+    fx.runs();
+    let lock: serde_json::Value = serde_json::from_str(&fx.read(".cevns/lock-t.json")).unwrap();
+    let disc = lock["stages"]["a"]["discovered"].as_object().unwrap();
+    // Normalised to the root; the declared input (data/x.txt, reported by
+    // absolute path) is not repeated.
+    assert_eq!(
+        disc.keys().collect::<Vec<_>>(),
+        ["data/nested.txt"],
+        "{disc:?}"
+    );
+
+    // Same bytes, new mtime: nothing reruns.
+    let f = std::fs::File::options()
+        .write(true)
+        .open(fx.path("data/nested.txt"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(10))
+        .unwrap();
+    fx.run_ok(&[]);
+    assert!(fx.runs().is_empty());
+
+    // New content: a and its downstream rerun, with the reason.
+    fx.write("data/nested.txt", "n2\n");
+    let dry = fx.cevns(&["run", "pipeline.yaml", "-n"]);
+    assert!(
+        text(&dry).contains("would run a: data/nested.txt changed (read by the stage)"),
+        "{}",
+        text(&dry)
+    );
+    fx.run_ok(&[]);
+    assert_eq!(fx.runs(), v(&["a", "b", "c"]));
+    assert!(fx.read("out/a.txt").contains("n2"));
+
+    // Deleted: the stage reruns (and fails, as the stage cannot read it).
+    std::fs::remove_file(fx.path("data/nested.txt")).unwrap();
+    let dry = fx.cevns(&["run", "pipeline.yaml", "-n"]);
+    assert!(
+        text(&dry).contains("data/nested.txt (read by the stage last time) no longer exists"),
+        "{}",
+        text(&dry)
+    );
+}
+
+#[test]
+fn a_malformed_report_is_a_warning_and_ignored() {
+    let fx = Fx::new();
+    fx.write_script(
+        "d",
+        "\n[ -n \"$CEVNS_INPUTS_FILE\" ] && echo garbage > \"$CEVNS_INPUTS_FILE\"\ntrue\n",
+    );
+    let out = fx.run_ok(&[]);
+    assert!(
+        text(&out).contains("warning: stage `d`: ignoring its list of files read"),
+        "{}",
+        text(&out)
+    );
+    // The report is a temporary file: nothing is left in .cevns/.
+    let left: Vec<_> = std::fs::read_dir(fx.path(".cevns"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("inputs-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

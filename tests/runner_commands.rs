@@ -72,7 +72,7 @@ fn export_snakemake_has_one_rule_per_stage_with_identical_commands() {
         vec!["rule all:", "rule a:", "rule b:", "rule c:", "rule d:"],
         "{s}"
     );
-    assert!(s.contains("threads: THREADS"));
+    assert!(s.contains("threads: _threads(1)"), "{s}");
     assert!(s.contains("depends=[\"data/extra.txt\"]"), "{s}");
     assert!(s.contains("k=\"0.162\""), "{s}");
     // The same flags, in the same order, with root-relative paths.

@@ -4,6 +4,9 @@
 
 mod runner_support;
 
+/// Closed pipes, signals and debris of killed stages (issue 10).
+mod runner_faults;
+
 use runner_support::{Fx, text};
 
 #[test]

@@ -170,10 +170,13 @@ fn warm_run_set_param_and_touch() {
     let dry = sc.dry_run(&[]);
     assert!(dry.contains("0 of 7 selected stage(s) would run"), "{dry}");
 
-    // Touch inputs, depends and outputs (new mtime, same bytes): nothing reruns.
+    // Touch inputs, files named inside inputs and outputs (new mtime, same
+    // bytes): nothing reruns.
     for f in [
         "data/solar/bs05-op.yaml",
         "data/solar/spectra/hep_shape.csv",
+        "data/overlays/b-l.yaml",
+        "data/overlays/darkcast/Borexino_Bauer2018onh.lmt",
         "data/detectors/cdex10.yaml",
         "data/cdex10/surrogate.csv",
         "outputs/paper/rates.parquet",
@@ -193,7 +196,7 @@ fn warm_run_set_param_and_touch() {
         ["quench-smear", "chi2-scan", "plot", "report"],
         "{w:?}"
     );
-    assert!(w[0].1.contains("param k changed detector -> 0.15"), "{w:?}");
+    assert!(w[0].1.contains("param k added (0.15)"), "{w:?}");
     assert!(
         w[1].1.contains("upstream quench-smear would rerun"),
         "{w:?}"
@@ -206,6 +209,189 @@ fn warm_run_set_param_and_touch() {
     assert_eq!(sc.run(&set), Vec::<&str>::new());
     assert_eq!(sc.run(&[]), ["quench-smear", "chi2-scan", "plot", "report"]);
     assert_eq!(sc.run(&[]), Vec::<&str>::new());
+
+    // --set works on any flag of the stage, not only params of the YAML:
+    // quench-smear's --ee-points (fine-spectrum grid, default 246) changes
+    // spectrum.parquet only, so plot reruns and chi2-scan/report (which read
+    // the unchanged response and binned rates) stay cached.
+    let set = ["--set", "quench-smear.ee-points=100"];
+    let w = would_run(&sc.dry_run(&set));
+    assert!(w[0].1.contains("param ee-points added (100)"), "{w:?}");
+    assert_eq!(sc.run(&set), ["quench-smear", "plot"]);
+    let spectrum = cevns_io::TableReader::open(&sc.path("outputs/paper/spectrum.parquet")).unwrap();
+    let e = spectrum.f64("t_ee_kevee").unwrap();
+    assert_eq!(e.iter().filter(|&&x| x == e[0]).count() * 100, e.len());
+    assert_eq!(sc.run(&set), Vec::<&str>::new());
+
+    // Contradictory overrides are a usage error, before anything runs.
+    let out = sc.cevns(&[
+        "run",
+        "pipelines/paper.yaml",
+        "--set",
+        "quench-smear.k=0.15",
+        "--set",
+        "quench-smear.k=0.16",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("contradictory overrides"), "{err}");
+}
+
+#[test]
+fn files_named_inside_inputs_rerun_their_stage() {
+    let sc = Scratch::new();
+
+    // Every file a stage reported reading (recorded in the lock) is also in
+    // what its `--list-inputs` prints (the Snakemake export's rule inputs).
+    let lock: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sc.path(".cevns/lock-paper.json")).unwrap())
+            .unwrap();
+    let mut nested = 0;
+    for (name, rec) in lock["stages"].as_object().unwrap() {
+        let args: Vec<&str> = rec["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let out = Command::new(rec["binary"].as_str().unwrap())
+            .args(&args)
+            .arg("--list-inputs")
+            .current_dir(sc.dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name} --list-inputs failed");
+        let listed = String::from_utf8(out.stdout).unwrap();
+        let listed: Vec<&str> = listed.lines().collect();
+        let read = rec["discovered"].as_object().unwrap();
+        nested += read.len();
+        for f in read.keys().chain(rec["inputs"].as_object().unwrap().keys()) {
+            assert!(
+                listed.contains(&f.as_str()),
+                "{name}: {f} not in {listed:?}"
+            );
+        }
+    }
+    // 6 spectrum tables (flux-prep), 9 overlay tables (plot and report).
+    assert_eq!(nested, 6 + 9 + 9, "{lock}");
+
+    // An overlay table named in data/overlays/b-l.yaml (no pipeline lists
+    // it): plot and report both read it, both rerun. Regression test: the
+    // report used to declare one `.lmt` of nine, and this edit reran nothing
+    // but plot.
+    let lmt = "data/overlays/darkcast/Borexino_Bauer2018onh.lmt";
+    sc.replace_in(lmt, " 1.7449e-06", " 1.8449e-06");
+    let w = would_run(&sc.dry_run(&[]));
+    assert_eq!(names(&w), ["plot", "report"], "{w:?}");
+    for (_, why) in &w {
+        assert!(
+            why.contains(&format!("{lmt} changed (read by the stage)")),
+            "{w:?}"
+        );
+    }
+    let mut ran = sc.run(&[]);
+    ran.sort_unstable();
+    assert_eq!(ran, ["plot", "report"]);
+    sc.touch(lmt);
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+
+    // A spectrum table named in the solar-model YAML: flux-prep reruns, and
+    // with it everything reading the fluxes.
+    let csv = "data/solar/spectra/8B_shape_Winter_et_al.csv";
+    sc.replace_in(csv, "0.50,  3.763,", "0.50,  3.863,");
+    let w = would_run(&sc.dry_run(&[]));
+    assert_eq!(w[0].0, "flux-prep", "{w:?}");
+    assert!(
+        w[0].1
+            .contains(&format!("{csv} changed (read by the stage)")),
+        "{w:?}"
+    );
+    assert_eq!(
+        sc.run(&[]),
+        [
+            "flux-prep",
+            "rate-convolve",
+            "quench-smear",
+            "chi2-scan",
+            "plot",
+            "report"
+        ]
+    );
+    assert_eq!(sc.run(&[]), Vec::<&str>::new());
+}
+
+#[test]
+fn tabulated_quenching_and_efficiency_files_are_hashed() {
+    let sc = Scratch::new();
+    // A detector whose quenching and efficiency are tables next to it,
+    // chosen with --set on the detector input flag.
+    // Y(T_nr) sampled from Lindhard with k.
+    let table = |k: f64| {
+        let l = cevns_physics::quenching::Lindhard::new(k, 32).unwrap();
+        let mut q = String::from("# T_nr [keV], Y\n");
+        for i in 0..=160 {
+            let t = 1e-3 * 10f64.powf(i as f64 / 40.0);
+            q.push_str(&format!("{t:.10e}, {:.10e}\n", l.y(t)));
+        }
+        q
+    };
+    std::fs::write(sc.path("data/detectors/tab-y.csv"), table(0.162)).unwrap();
+    std::fs::write(
+        sc.path("data/detectors/tab-eff.csv"),
+        "# E [keVee], efficiency\n0.0, 1.0\n10.0, 1.0\n",
+    )
+    .unwrap();
+    let det = std::fs::read_to_string(sc.path("data/detectors/cdex10.yaml"))
+        .unwrap()
+        .replace(
+            "quenching: { model: lindhard, k: 0.162 }",
+            "quenching: { model: table, file: tab-y.csv }",
+        )
+        .replace("efficiency: 1.0", "efficiency: { file: tab-eff.csv }");
+    assert!(det.contains("tab-y.csv") && det.contains("tab-eff.csv"));
+    std::fs::write(sc.path("data/detectors/tab.yaml"), det).unwrap();
+    let set = ["--set", "quench-smear.detector=data/detectors/tab.yaml"];
+    let downstream = ["quench-smear", "chi2-scan", "plot", "report"];
+    assert_eq!(sc.run(&set), downstream);
+    assert_eq!(sc.run(&set), Vec::<&str>::new());
+
+    // Edit the quenching table (Y of one node), then the efficiency table.
+    let eff = "# E [keVee], efficiency\n0.0, 1.0\n10.0, 0.9\n".to_string();
+    for (file, text) in [
+        ("data/detectors/tab-y.csv", table(0.17)),
+        ("data/detectors/tab-eff.csv", eff),
+    ] {
+        std::fs::write(sc.path(file), text).unwrap();
+        let w = would_run(&sc.dry_run(&set));
+        assert_eq!(w[0].0, "quench-smear", "{w:?}");
+        assert!(
+            w[0].1
+                .contains(&format!("{file} changed (read by the stage)")),
+            "{w:?}"
+        );
+        let ran = sc.run(&set);
+        assert_eq!(ran[0], "quench-smear", "{ran:?}");
+        sc.touch(file);
+        assert_eq!(sc.run(&set), Vec::<&str>::new());
+    }
+
+    // A Lindhard k for a detector with a tabulated curve is a usage error of
+    // quench-smear naming both, never a silent switch to Lindhard.
+    let out = sc.cevns(&[
+        "run",
+        "pipelines/paper.yaml",
+        set[0],
+        set[1],
+        "--set",
+        "quench-smear.k=0.15",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--k 0.15") && err.contains("tab.yaml"),
+        "{err}"
+    );
+    assert!(err.contains("tab-y.csv"), "{err}");
 }
 
 #[test]
@@ -213,7 +399,8 @@ fn flux_change_reruns_downstream_of_flux_prep() {
     let sc = Scratch::new();
     let fluxes = std::fs::read(sc.path("outputs/paper/fluxes.parquet")).unwrap();
 
-    // A comment in a spectrum table: flux-prep reruns (its depends changed)
+    // A comment in a spectrum table (named in the solar-model YAML, listed
+    // nowhere in the pipeline): flux-prep reruns
     // but writes the same bytes, so nothing downstream reruns (early cutoff).
     let hep = sc.path("data/solar/spectra/hep_shape.csv");
     let mut text = std::fs::read_to_string(&hep).unwrap();
@@ -234,7 +421,7 @@ fn flux_change_reruns_downstream_of_flux_prep() {
     );
     assert!(
         w[0].1
-            .contains("depends data/solar/spectra/hep_shape.csv changed"),
+            .contains("data/solar/spectra/hep_shape.csv changed (read by the stage)"),
         "{w:?}"
     );
     let ran = sc.run(&[]);

@@ -84,13 +84,22 @@ fn duplicate_stage_and_bad_flags_are_reported() {
 fn bad_cli_selection_is_exit_2() {
     let fx = Fx::new();
     expect_bad(&fx, PIPELINE, &["--set", "zz.k=1"], &["unknown stage `zz`"]);
+    // Any flag can be set, but not an output, a reserved flag, or one flag
+    // to two values.
     expect_bad(
         &fx,
         PIPELINE,
-        &["--set", "a.nope=1"],
-        &["stage `a` has no param `nope`"],
+        &["--set", "a.out=elsewhere.txt"],
+        &["--set a.out", "output of stage `a`"],
     );
-    expect_bad(&fx, PIPELINE, &["--set", "a-k-1"], &["STAGE.param=value"]);
+    expect_bad(&fx, PIPELINE, &["--set", "a.threads=2"], &["reserved"]);
+    expect_bad(
+        &fx,
+        PIPELINE,
+        &["--set", "a.k=1", "--set", "a.k=2"],
+        &["--set a.k", "contradictory overrides `1` and `2`"],
+    );
+    expect_bad(&fx, PIPELINE, &["--set", "a-k-1"], &["STAGE.FLAG=VALUE"]);
     expect_bad(&fx, PIPELINE, &["--only", "zz"], &["unknown stage `zz`"]);
     expect_bad(&fx, PIPELINE, &["--from", "zz"], &["unknown stage `zz`"]);
     expect_bad(&fx, PIPELINE, &["--jobs", "0"], &["--jobs"]);
@@ -109,4 +118,67 @@ fn missing_pipeline_file_is_exit_2() {
     let out = fx.cevns(&["run", "nope.yaml"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("nope.yaml"));
+}
+
+#[test]
+fn extends_merges_by_stage_and_key() {
+    let fx = Fx::new();
+    // base.yaml is the test pipeline; the variant changes a var, one input,
+    // adds and removes params.
+    fx.write(
+        "base.yaml",
+        &runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
+    );
+    fx.write_pipeline(
+        "extends: base.yaml\nname: variant\nvars:\n  out: out2\nstages:\n  - name: a\n    \
+         inputs:\n      in: data/y.txt\n    params:\n      k: null\n      z: 9\n",
+    );
+    let out = fx.cevns(&["dag", "pipeline.yaml"]);
+    assert!(out.status.success(), "{}", text(&out));
+    fx.run_ok(&[]);
+    let a = fx.read("out2/a.txt");
+    assert!(a.contains("--in=data/y.txt:y1"), "{a}");
+    assert!(a.contains("--z=9") && !a.contains("--k="), "{a}");
+    assert!(a.contains("--list=1.0,5.0"), "inherited param lost: {a}");
+    assert!(fx.path("out2/c.txt").is_file() && fx.path("out2/d.txt").is_file());
+    assert!(fx.path(".cevns/lock-variant.json").is_file());
+}
+
+#[test]
+fn extends_errors_are_exit_2() {
+    let fx = Fx::new();
+    fx.write(
+        "base.yaml",
+        &runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
+    );
+    expect_bad(
+        &fx,
+        "extends: base.yaml\nname: v\nstages:\n  - name: zz\n    params: { k: 1 }\n",
+        &[],
+        &[
+            "stage `zz`",
+            "base pipeline has no such stage",
+            "c, a, b, d",
+        ],
+    );
+    expect_bad(
+        &fx,
+        "extends: base.yaml\nname: v\nstages:\n  - name: a\n    params: { nope: null }\n",
+        &[],
+        &["params.nope", "`null` removes"],
+    );
+    expect_bad(
+        &fx,
+        "extends: nowhere.yaml\nname: v\n",
+        &[],
+        &["cannot read pipeline", "nowhere.yaml"],
+    );
+    // A cycle: pipeline.yaml -> loop.yaml -> pipeline.yaml.
+    fx.write("loop.yaml", "extends: pipeline.yaml\nname: l\n");
+    expect_bad(
+        &fx,
+        "extends: loop.yaml\nname: v\n",
+        &[],
+        &["extends", "cycle", "loop.yaml"],
+    );
 }

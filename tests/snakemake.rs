@@ -145,4 +145,45 @@ fn snakemake_export_matches_native_run_byte_for_byte() {
         text.contains("Nothing to be done"),
         "second Snakemake run should have nothing to do:\n{text}"
     );
+
+    // Files named inside inputs are rule inputs too (from each stage's
+    // --list-inputs): an edited overlay table makes Snakemake redo plot and
+    // report.
+    let snakefile = std::fs::read_to_string(snake.path().join("Snakefile")).unwrap();
+    assert!(
+        snakefile.contains("data/overlays/darkcast/NA64_NA642019imj.lmt")
+            && snakefile.contains("data/solar/spectra/hep_shape.csv"),
+        "{snakefile}"
+    );
+    let lmt = snake
+        .path()
+        .join("data/overlays/darkcast/NA64_NA642019imj.lmt");
+    // New content (Snakemake ignores a newer mtime of unchanged small files).
+    let mut text = std::fs::read_to_string(&lmt).unwrap();
+    text.push_str("# edited\n");
+    std::fs::write(&lmt, text).unwrap();
+    let o = Command::new(&sm)
+        .args([
+            "--snakefile",
+            "Snakefile",
+            "--cores",
+            "2",
+            "--dry-run",
+            "all",
+        ])
+        .current_dir(snake.path())
+        .env("XDG_CACHE_HOME", snake.path().join(".cache"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(o.status.success(), "{text}");
+    assert!(
+        text.contains("rule report") && text.contains("rule plot"),
+        "an edited .lmt must make Snakemake redo plot and report:\n{text}"
+    );
+    assert!(!text.contains("rule chi2_scan"), "{text}");
 }

@@ -11,6 +11,9 @@ use cevns_io::TableReader;
 mod common;
 use common::{bin, g90, limits, ok, physics_chain, repo, run, s};
 
+/// Fault injection (issue 10), sharing this binary's physics chain.
+mod stage_faults;
+
 /// The paper chain run once into a temp dir shared by the tests.
 struct Chain {
     _dir: tempfile::TempDir,
@@ -122,7 +125,7 @@ fn chain_writes_every_output_with_provenance() {
         }
     }
     let csv = std::fs::read_to_string(c.out.join("limits.csv")).unwrap();
-    assert!(csv.lines().any(|l| l == "model,m_zp_mev,g90"));
+    assert_eq!(csv.lines().next(), Some("model,m_zp_mev,g90"));
     let summary = std::fs::read_to_string(c.out.join("summary.md")).unwrap();
     assert!(summary.contains("Surrogate data"));
     // REPORT.md: every limit row of the paper filled with our number and a verdict.
@@ -168,6 +171,42 @@ fn limits_are_flat_for_light_and_linear_for_heavy_mediators() {
     // for m ≫ q, g² ∝ m², so g90 ∝ m (contact limit).
     let rows = limits(&chain().out.join("limits.parquet"));
     common::assert_flat_then_linear(&rows, 0.02);
+}
+
+#[test]
+fn limits_match_the_stored_reference() {
+    // Every g90 of the paper chain within 1e-9 relative of the values stored
+    // before the χ²/root-finder rewrite (tests/reference/README.md).
+    let rows = limits(&chain().out.join("limits.parquet"));
+    let text = std::fs::read_to_string(repo().join("tests/reference/paper_g90.csv")).unwrap();
+    let reference: Vec<(String, f64, f64)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("model,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[0].to_string(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), reference.len());
+    let mut worst = 0.0f64;
+    for (got, want) in rows.iter().zip(&reference) {
+        assert_eq!((&got.0, got.1), (&want.0, want.1), "same scan points");
+        let rel = (got.2 / want.2 - 1.0).abs();
+        assert!(
+            rel <= 1e-9,
+            "{} at {} MeV: g90 {:e} vs stored {:e}",
+            got.0,
+            got.1,
+            got.2,
+            want.2
+        );
+        worst = worst.max(rel);
+    }
+    eprintln!("largest relative change of g90 vs the stored reference: {worst:e}");
 }
 
 #[test]
@@ -400,5 +439,111 @@ fn b_minus_l_limit_is_plausible_against_darkcast_nu_scattering_limits() {
     assert!(
         ours < at("CHARMII_Bauer2018onh.lmt", 1.0),
         "we beat CHARM-II at 1 MeV, as the paper does"
+    );
+}
+
+/// flux-prep → xsec-tables → rate-convolve → quench-smear → chi2-scan with
+/// MSW oscillations, optionally with the ν–e channel, Δ from the paper chain.
+fn msw_chain(out: &Path, electrons: bool) -> Vec<(String, f64, f64)> {
+    let o = |f: &str| out.join(f);
+    ok(
+        "flux-prep",
+        &[
+            "--solar-model",
+            "data/solar/bs05-op.yaml",
+            "--oscillation",
+            "data/oscillation/desalas2021-no-msw.yaml",
+            "--out",
+            s(&o("fluxes.parquet")),
+        ],
+    );
+    let (xo, xg) = (o("xsec.parquet"), o("xsec_grid.parquet"));
+    let mut xs = vec![
+        "--target",
+        "data/targets/ge-nat.yaml",
+        "--out",
+        s(&xo),
+        "--grid-out",
+        s(&xg),
+    ];
+    if electrons {
+        xs.extend(["--electrons", "data/atomic/binding-energies.yaml"]);
+    }
+    ok("xsec-tables", &xs);
+    ok(
+        "rate-convolve",
+        &[
+            "--fluxes",
+            s(&o("fluxes.parquet")),
+            "--xsec",
+            s(&o("xsec.parquet")),
+            "--out",
+            s(&o("rates.parquet")),
+        ],
+    );
+    ok(
+        "quench-smear",
+        &[
+            "--rates",
+            s(&o("rates.parquet")),
+            "--detector",
+            "data/detectors/cdex10.yaml",
+            "--models",
+            "data/models/u1prime.yaml",
+            "--out-response",
+            s(&o("response.parquet")),
+            "--out-binned",
+            s(&o("binned.parquet")),
+            "--out-spectrum",
+            s(&o("spectrum.parquet")),
+        ],
+    );
+    let paper = chain().out.join("limits.parquet");
+    let mut args = scan_args(out, "limits");
+    args.truncate(args.len() - 6);
+    args.extend([
+        "--delta-from".to_string(),
+        paper.to_string_lossy().into_owned(),
+    ]);
+    ok(
+        "chi2-scan",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    limits(&o("limits.parquet"))
+}
+
+#[test]
+fn electron_channel_strengthens_only_models_that_charge_the_electron() {
+    // Same surrogate data and Δ; CEvNS-only vs CEvNS + ν–e, both with MSW.
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let cevns = msw_chain(a.path(), false);
+    let both = msw_chain(b.path(), true);
+    for m in [0.01, 1.0] {
+        // B−L and B−3L_e: the ν–e propagator 1/(2 m_e T + m²) wins below ~1 MeV.
+        for model in ["B-L", "B-3Le"] {
+            let (c, t) = (g90(&cevns, model, m), g90(&both, model, m));
+            assert!(t < 0.7 * c, "{model} at {m} MeV: {t:e} vs CEvNS-only {c:e}");
+        }
+        // B−3L_μ, B−3L_τ give the electron no charge: no tree-level ν–e Z'
+        // (the SM ν–e rate only adds a tiny expectation).
+        for model in ["B-3Lmu", "B-3Ltau"] {
+            let (c, t) = (g90(&cevns, model, m), g90(&both, model, m));
+            assert!(
+                (t / c - 1.0).abs() < 1e-3,
+                "{model} at {m} MeV: {t:e} vs {c:e}"
+            );
+        }
+    }
+    assert!(g90(&both, "B-L", 0.01) < 0.05 * g90(&cevns, "B-L", 0.01));
+    // Heavy mediators: CEvNS dominates again.
+    let (c, t) = (g90(&cevns, "B-L", 100.0), g90(&both, "B-L", 100.0));
+    assert!((t / c - 1.0).abs() < 0.01, "{t:e} vs {c:e}");
+    // The tables say which rows are the electrons.
+    let r = TableReader::open(&b.path().join("rates.parquet")).unwrap();
+    assert!(r.str("channel").unwrap().iter().any(|c| c == "nu-e"));
+    assert!(
+        !TableReader::open(&a.path().join("rates.parquet"))
+            .unwrap()
+            .has("channel")
     );
 }

@@ -19,7 +19,9 @@ pub fn file_sha256(path: &Path) -> Result<String> {
         path: path.to_path_buf(),
         err,
     })?;
-    Ok(sha256_hex(&bytes))
+    let sha = sha256_hex(&bytes);
+    crate::inputs::record_hash(path, Some(sha.clone()));
+    Ok(sha)
 }
 
 #[cfg(test)]

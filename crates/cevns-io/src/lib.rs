@@ -9,10 +9,15 @@
 pub mod data;
 pub mod error;
 pub mod fingerprint;
+pub mod inputs;
 pub mod output;
 pub mod schema;
 pub mod stage;
 pub mod table;
+pub mod xenonnt;
+
+#[cfg(test)]
+mod proptests;
 
 pub use error::IoError;
 pub use output::OutputSet;

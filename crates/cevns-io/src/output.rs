@@ -32,7 +32,13 @@ pub struct OutputSet {
 impl OutputSet {
     /// Declare the outputs up front; their directories are created.
     pub fn new(paths: &[&Path]) -> Result<Self> {
-        let mut declared = Vec::new();
+        // Declared first: if a directory cannot be made, Drop still removes
+        // the stale outputs of an earlier run.
+        let set = Self {
+            declared: paths.iter().map(|p| p.to_path_buf()).collect(),
+            pending: Vec::new(),
+            committed: false,
+        };
         for p in paths {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| IoError::Write {
@@ -40,13 +46,8 @@ impl OutputSet {
                     msg: e.to_string(),
                 })?;
             }
-            declared.push(p.to_path_buf());
         }
-        Ok(Self {
-            declared,
-            pending: Vec::new(),
-            committed: false,
-        })
+        Ok(set)
     }
 
     /// Stage `bytes` for `path` (which must be declared).

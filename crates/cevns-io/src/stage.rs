@@ -32,11 +32,23 @@ pub struct CommonArgs {
     /// Print nothing but errors on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print every file this stage would read with these arguments (its
+    /// input files and the files named inside them, one per line) and exit
+    /// without reading tables or writing anything.
+    #[arg(long)]
+    pub list_inputs: bool,
 }
 
 impl CommonArgs {
     /// Size the global rayon pool.
+    ///
+    /// Stages handle `--list-inputs` before calling this; reaching it with
+    /// the flag set means the stage does not implement it (an error, never a
+    /// full run).
     pub fn init(&self) -> anyhow::Result<()> {
+        if self.list_inputs {
+            return Err(bad_input("this stage does not implement --list-inputs"));
+        }
         if let Some(n) = self.threads {
             if n == 0 {
                 return Err(bad_input("--threads must be >= 1"));
@@ -49,10 +61,11 @@ impl CommonArgs {
         Ok(())
     }
 
-    /// Log a line to stderr unless `--quiet`.
+    /// Log a line to stderr unless `--quiet`. A closed stderr (EPIPE) is
+    /// not an error of the stage: the line is dropped, the work goes on.
     pub fn log(&self, msg: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", msg.as_ref());
+            err_line(msg.as_ref());
         }
     }
 
@@ -66,9 +79,9 @@ impl CommonArgs {
             Some(len),
             indicatif::ProgressDrawTarget::stderr(),
         );
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{prefix:>14} [{bar:30}] {pos}/{len} {msg}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{prefix:>14} [{bar:30}] {pos}/{len} ETA {eta} {msg}",
+        ) {
             pb.set_style(style.progress_chars("=> "));
         }
         pb.set_prefix(what.to_string());
@@ -182,6 +195,61 @@ impl Provenance {
     }
 }
 
+/// Parse the command line of a stage. On a usage error (unknown flag, bad
+/// number, missing option) the outputs named on the command line by
+/// `--out*` flags are removed before exiting with code 2, as for any other
+/// failure: a stale file from an earlier run must not pass for this run's.
+/// `--help` / `--version` print and exit 0 as usual.
+pub fn parse_args<A: clap::Parser>() -> A {
+    match A::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            if e.use_stderr() {
+                let args: Vec<String> = std::env::args_os()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                remove_named_outputs(&args);
+            }
+            e.exit()
+        }
+    }
+}
+
+/// Remove the regular files given to `--out*` flags in `args` (and the
+/// `.json` provenance sidecar of `--out-csv`). Directories are left alone.
+pub fn remove_named_outputs(args: &[String]) -> Vec<std::path::PathBuf> {
+    let mut removed = Vec::new();
+    let mut it = args.iter().skip(1).peekable();
+    while let Some(a) = it.next() {
+        let Some(flag) = a.strip_prefix("--").filter(|f| f.starts_with("out")) else {
+            continue;
+        };
+        let (name, value) = match flag.split_once('=') {
+            Some((n, v)) => (n, v.to_string()),
+            None => match it.peek() {
+                Some(v) if !v.starts_with("--") => (flag, (*v).clone()),
+                _ => continue,
+            },
+        };
+        let mut files = vec![std::path::PathBuf::from(&value)];
+        if name == "out-csv" {
+            files.push(std::path::PathBuf::from(format!("{value}.json")));
+        }
+        for f in files {
+            if f.is_file() && std::fs::remove_file(&f).is_ok() {
+                removed.push(f);
+            }
+        }
+    }
+    removed
+}
+
+/// Write a line to stderr, ignoring a closed pipe (`eprintln!` would panic).
+pub fn err_line(s: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{s}");
+}
+
 /// Exit code for an error chain: 2 when the cause is bad input, 1 otherwise.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
@@ -206,12 +274,23 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
 
 /// Run a stage's body, print any error chain to stderr and map it to the
 /// exit code.
+///
+/// On success, the files the stage read are reported to the runner when it
+/// asked for them (see [`crate::inputs`]).
 pub fn stage_main(name: &str, body: impl FnOnce() -> anyhow::Result<()>) -> ExitCode {
-    match body() {
+    let result = body().and_then(|()| {
+        crate::inputs::write_report_if_requested().map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the list of files read to ${} ({e})",
+                crate::inputs::INPUTS_ENV
+            )
+        })
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = exit_code_for(&e);
-            eprintln!("{name}: error: {e:#}");
+            err_line(&format!("{name}: error: {e:#}"));
             ExitCode::from(code)
         }
     }

@@ -143,6 +143,7 @@ impl TableReader {
             path: path.to_path_buf(),
             err,
         })?;
+        crate::inputs::record(path, None);
         let perr = |msg: String| IoError::Parquet {
             path: path.to_path_buf(),
             msg,
@@ -168,6 +169,12 @@ impl TableReader {
             schema,
             meta,
         })
+    }
+
+    /// Whether the table has a column `name` (for columns only some
+    /// tables carry, e.g. those of a second interaction channel).
+    pub fn has(&self, name: &str) -> bool {
+        self.schema.field_with_name(name).is_ok()
     }
 
     /// The file's path.

@@ -1,18 +1,18 @@
 //! Solar-neutrino spectra and the flux convolution of eq 12 without a 2-D
 //! grid.
 //!
-//! Because dσ/dT = K(T)·(1 − m_N T/(2E²)) (eq 1, 5, 7), the energy integral of
-//! eq 12 reduces to two cumulative integrals of the spectrum,
-//! I₀(x) = ∫ₓ^{E_max} Φ(E) dE and I₂(x) = ∫ₓ^{E_max} Φ(E)/E² dE:
+//! Every channel writes dσ/dT = K(T)·Σₖ cₖ(T) E⁻ᵏ, k = 0, 1, 2 (see
+//! [`crate::channel`]; CEvNS: c = (1, 0, −m_N T/2), eq 1, 5, 7), so the
+//! energy integral of eq 12 reduces to three cumulative integrals of the
+//! spectrum, Iₖ(x) = ∫ₓ^{E_max} Φ(E)/Eᵏ dE:
 //!
-//! ∫_{E_min(T)}^{E_max} Φ(E)(1 − m_N T/(2E²)) dE = I₀(E_min) − (m_N T/2) I₂(E_min).
+//! ∫_{E_min(T)}^{E_max} Φ(E) Σₖ cₖ E⁻ᵏ dE = Σₖ cₖ Iₖ(E_min).
 //!
-//! Continua are piecewise linear between the published table nodes and both
+//! Continua are piecewise linear between the published table nodes and the
 //! integrals are exact for that interpolant. Monochromatic lines (pep, ⁷Be)
 //! stay lines (δ functions).
 
 use crate::error::{PhysicsError, Result};
-use crate::kinematics::e_nu_min_mev;
 
 /// A piecewise-linear function Φ(E) ≥ 0 on strictly increasing nodes, with
 /// exact cumulative integrals from the right.
@@ -22,6 +22,8 @@ pub struct PiecewiseLinear {
     phi: Vec<f64>,
     /// cum0[k] = ∫_{e_k}^{e_last} Φ dE
     cum0: Vec<f64>,
+    /// cum1[k] = ∫_{e_k}^{e_last} Φ/E dE (∞ if e_k = 0 and Φ ≠ 0 near 0)
+    cum1: Vec<f64>,
     /// cum2[k] = ∫_{e_k}^{e_last} Φ/E² dE (∞ if e_k = 0 and Φ ≠ 0 near 0)
     cum2: Vec<f64>,
 }
@@ -64,12 +66,20 @@ impl PiecewiseLinear {
         }
         let n = e.len();
         let mut cum0 = vec![0.0; n];
+        let mut cum1 = vec![0.0; n];
         let mut cum2 = vec![0.0; n];
         for k in (0..n - 1).rev() {
             cum0[k] = cum0[k + 1] + seg_i0(e[k], phi[k], e[k + 1], phi[k + 1], e[k]);
+            cum1[k] = cum1[k + 1] + seg_i1(e[k], phi[k], e[k + 1], phi[k + 1], e[k]);
             cum2[k] = cum2[k + 1] + seg_i2(e[k], phi[k], e[k + 1], phi[k + 1], e[k]);
         }
-        Ok(Self { e, phi, cum0, cum2 })
+        Ok(Self {
+            e,
+            phi,
+            cum0,
+            cum1,
+            cum2,
+        })
     }
 
     /// Nodes in MeV.
@@ -103,6 +113,7 @@ impl PiecewiseLinear {
             e: self.e.clone(),
             phi: self.phi.iter().map(|v| v * f).collect(),
             cum0: self.cum0.iter().map(|v| v * f).collect(),
+            cum1: self.cum1.iter().map(|v| v * f).collect(),
             cum2: self.cum2.iter().map(|v| v * f).collect(),
         }
     }
@@ -139,6 +150,19 @@ impl PiecewiseLinear {
         seg_i0(self.e[k], self.phi[k], self.e[k + 1], self.phi[k + 1], x) + self.cum0[k + 1]
     }
 
+    /// I₁(x) = ∫ₓ^{E_max} Φ/E dE (exact for the interpolant), x > 0.
+    pub fn i1(&self, x: f64) -> f64 {
+        let n = self.e.len();
+        if x <= self.e[0] {
+            return self.cum1[0];
+        }
+        if x >= self.e[n - 1] {
+            return 0.0;
+        }
+        let k = self.segment(x);
+        seg_i1(self.e[k], self.phi[k], self.e[k + 1], self.phi[k + 1], x) + self.cum1[k + 1]
+    }
+
     /// I₂(x) = ∫ₓ^{E_max} Φ/E² dE (exact for the interpolant), x > 0.
     pub fn i2(&self, x: f64) -> f64 {
         let n = self.e.len();
@@ -161,6 +185,17 @@ fn lerp(x0: f64, y0: f64, x1: f64, y1: f64, x: f64) -> f64 {
 fn seg_i0(x0: f64, y0: f64, x1: f64, y1: f64, x: f64) -> f64 {
     let yx = lerp(x0, y0, x1, y1, x);
     0.5 * (yx + y1) * (x1 - x)
+}
+
+/// ∫ₓ^{x1} (a + bE)/E dE of the same line: a ln(x1/x) + b(x1 − x).
+fn seg_i1(x0: f64, y0: f64, x1: f64, y1: f64, x: f64) -> f64 {
+    let b = (y1 - y0) / (x1 - x0);
+    let a = y0 - b * x0;
+    if x <= 0.0 {
+        return if a == 0.0 { b * x1 } else { f64::INFINITY };
+    }
+    let ia = if a == 0.0 { 0.0 } else { a * (x1 / x).ln() };
+    ia + b * (x1 - x)
 }
 
 /// ∫ₓ^{x1} (a + bE)/E² dE of the same line: a(1/x − 1/x1) + b ln(x1/x).
@@ -226,6 +261,35 @@ impl Spectrum {
         }
     }
 
+    /// Multiply by an energy-dependent factor f(E) ≥ 0 (e.g. an MSW
+    /// probability): continuum nodes Φ(Eᵢ) f(Eᵢ) (piecewise linear between
+    /// them), line fluxes × f(E_line).
+    pub fn weighted(&self, name: &str, f: impl Fn(f64) -> f64) -> Result<Self> {
+        Ok(match self {
+            Spectrum::Continuum(p) => Spectrum::Continuum(PiecewiseLinear::new(
+                name,
+                p.e.clone(),
+                p.e.iter().zip(&p.phi).map(|(&e, &v)| v * f(e)).collect(),
+            )?),
+            Spectrum::Lines(l) => Spectrum::Lines(
+                l.iter()
+                    .map(|l| Line {
+                        energy_mev: l.energy_mev,
+                        flux: l.flux * f(l.energy_mev),
+                    })
+                    .collect(),
+            ),
+        })
+    }
+
+    /// Energies of the nodes (continuum) or lines, MeV.
+    pub fn energies(&self) -> Vec<f64> {
+        match self {
+            Spectrum::Continuum(p) => p.e.clone(),
+            Spectrum::Lines(l) => l.iter().map(|l| l.energy_mev).collect(),
+        }
+    }
+
     /// Highest neutrino energy, MeV.
     pub fn max_energy(&self) -> f64 {
         match self {
@@ -234,21 +298,45 @@ impl Spectrum {
         }
     }
 
-    /// The kinematic flux integral of eq 12 (cm⁻² s⁻¹, dimension of flux):
-    /// J(T) = ∫_{E_min(T)} Φ(E) (1 − m_N T/(2E²)) dE, with E_min of eq 13.
-    /// Multiply by the prefactor K(T) of eq 1 and by N_T to get dR/dT.
-    pub fn kinematic_integral(&self, m_n_mev: f64, t_mev: f64) -> f64 {
-        let e_min = e_nu_min_mev(m_n_mev, t_mev);
-        let half_mt = 0.5 * m_n_mev * t_mev;
+    /// The flux integral of eq 12 for a channel whose cross section is
+    /// K(T)·Σₖ cₖ E⁻ᵏ (see [`crate::channel`]), in cm⁻² s⁻¹:
+    /// J = ∫_{e_min} Φ(E) Σₖ cₖ E⁻ᵏ dE = Σₖ cₖ Iₖ(e_min) for continua, a sum
+    /// over the lines with E ≥ e_min for lines. With `clamp` the integrand
+    /// is known to be ≥ 0 and round-off below 0 is cut (per line for lines).
+    /// Multiply by K(T) and the scatterers per kg to get dR/dT.
+    pub fn moment_integral(&self, e_min: f64, c: [f64; 3], clamp: bool) -> f64 {
+        let clip = |v: f64| if clamp { v.max(0.0) } else { v };
         match self {
             Spectrum::Continuum(p) => {
-                let v = p.i0(e_min) - half_mt * p.i2(e_min);
-                v.max(0.0)
+                let mut v = 0.0;
+                if c[0] != 0.0 {
+                    v += c[0] * p.i0(e_min);
+                }
+                if c[1] != 0.0 {
+                    v += c[1] * p.i1(e_min);
+                }
+                if c[2] != 0.0 {
+                    v += c[2] * p.i2(e_min);
+                }
+                clip(v)
             }
             Spectrum::Lines(lines) => lines
                 .iter()
                 .filter(|l| l.energy_mev >= e_min)
-                .map(|l| l.flux * (1.0 - half_mt / (l.energy_mev * l.energy_mev)).max(0.0))
+                .map(|l| {
+                    let e = l.energy_mev;
+                    let mut f = 0.0;
+                    if c[0] != 0.0 {
+                        f += c[0];
+                    }
+                    if c[1] != 0.0 {
+                        f += c[1] / e;
+                    }
+                    if c[2] != 0.0 {
+                        f += c[2] / (e * e);
+                    }
+                    l.flux * clip(f)
+                })
                 .sum(),
         }
     }
@@ -265,6 +353,11 @@ pub struct Source {
     /// Absolute spectrum, normalised to the source's total flux.
     pub spectrum: Spectrum,
 }
+
+/// Largest source flux accepted, cm⁻² s⁻¹. The solar pp flux is 6·10¹⁰ and a
+/// reactor core at 10 m gives ~10¹³; 10²⁰ is beyond any physical neutrino
+/// source, and fluxes near f64::MAX overflow the rates to ∞.
+pub const MAX_FLUX_CM2_S: f64 = 1e20;
 
 /// Normalise a tabulated shape to unit area (exactly, for the interpolant)
 /// and scale to `total_flux`. Returns the spectrum and the area the table had,
@@ -307,6 +400,22 @@ mod tests {
         assert!((p.endpoint() - 2.0).abs() < 1e-15);
     }
 
+    /// CEvNS terms (1, 0, −m T/2) at recoil t on mass m: (E_min, c).
+    fn cevns(m: f64, t: f64) -> (f64, [f64; 3]) {
+        (
+            crate::kinematics::e_nu_min_mev(m, t),
+            [1.0, 0.0, -0.5 * m * t],
+        )
+    }
+
+    #[test]
+    fn first_moment_is_exact() {
+        // I1(0.5) = ∫_{0.5}^1 1 dE + ∫_1^2 (2−E)/E dE = 0.5 + 2 ln 2 − 1
+        let p = tri();
+        assert!((p.i1(0.5) - (2.0 * 2f64.ln() - 0.5)).abs() < 1e-14);
+        assert!((p.i1(0.0) - (2.0 * 2f64.ln())).abs() < 1e-14);
+    }
+
     #[test]
     fn line_integral_respects_threshold() {
         let s = Spectrum::Lines(vec![Line {
@@ -315,8 +424,10 @@ mod tests {
         }]);
         let m = 68_000.0;
         let t_max = crate::kinematics::t_max_mev(m, 0.8618);
-        assert!(s.kinematic_integral(m, 0.5 * t_max) > 0.0);
-        assert_eq!(s.kinematic_integral(m, 1.001 * t_max), 0.0);
+        let (e0, c0) = cevns(m, 0.5 * t_max);
+        assert!(s.moment_integral(e0, c0, true) > 0.0);
+        let (e1, c1) = cevns(m, 1.001 * t_max);
+        assert_eq!(s.moment_integral(e1, c1, true), 0.0);
     }
 
     #[test]
@@ -325,7 +436,7 @@ mod tests {
         let p = tri();
         let s = Spectrum::Continuum(p.clone());
         let (m, t) = (100.0, 0.002);
-        let emin = e_nu_min_mev(m, t);
+        let (emin, c) = cevns(m, t);
         let n = 200_000;
         let h = (2.0 - emin) / n as f64;
         let mut q = 0.0;
@@ -333,7 +444,15 @@ mod tests {
             let e = emin + (i as f64 + 0.5) * h;
             q += p.eval(e) * (1.0 - m * t / (2.0 * e * e)) * h;
         }
-        assert!((s.kinematic_integral(m, t) / q - 1.0).abs() < 1e-8);
+        assert!((s.moment_integral(emin, c, true) / q - 1.0).abs() < 1e-8);
+        // All three moments against the same quadrature.
+        let c = [0.3, -0.2, 0.05];
+        let mut q = 0.0;
+        for i in 0..n {
+            let e = emin + (i as f64 + 0.5) * h;
+            q += p.eval(e) * (c[0] + c[1] / e + c[2] / (e * e)) * h;
+        }
+        assert!((s.moment_integral(emin, c, false) / q - 1.0).abs() < 1e-8);
     }
 
     #[test]

@@ -21,6 +21,12 @@ pub struct Charges {
     pub nu_mu: f64,
     /// ν_τ charge Q'_τ.
     pub nu_tau: f64,
+    /// Electron charge Q'_e (vector coupling). Optional: by default the
+    /// charge of the electron's doublet partner ν_e, which is what an
+    /// anomaly-free vector U(1)' with lepton-number charges assigns (B−L:
+    /// −1, B−3L_e: −3, B−3L_μ, B−3L_τ: 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<f64>,
 }
 
 /// A named U(1)' model.
@@ -49,6 +55,11 @@ impl U1Model {
         }
     }
 
+    /// Electron charge Q'_e: the explicit `e` charge, or Q'_{ν_e}.
+    pub fn electron_charge(&self) -> f64 {
+        self.charges.e.unwrap_or(self.charges.nu_e)
+    }
+
     /// Nuclear quark charge q_N = Z(2Q'_u + Q'_d) + N(Q'_u + 2Q'_d): vector
     /// current conservation adds the valence-quark charges (eq 6). Equals A
     /// for universal quark charge 1/3.
@@ -72,12 +83,15 @@ impl U1Model {
             ("nu_e", c.nu_e),
             ("nu_mu", c.nu_mu),
             ("nu_tau", c.nu_tau),
+            ("e", self.electron_charge()),
         ] {
-            if !v.is_finite() {
+            if !(v.is_finite() && v.abs() <= MAX_CHARGE) {
                 return Err(PhysicsError::InvalidParameter {
                     name: format!("models.{}.charges.{k}", self.name),
                     value: v,
-                    reason: "charge must be finite".into(),
+                    reason: format!(
+                        "charge must be finite with |Q| <= {MAX_CHARGE:e} (U(1)' charges are O(1); the coupling g carries the scale)"
+                    ),
                 });
             }
         }
@@ -99,6 +113,11 @@ impl U1Model {
         Ok(())
     }
 }
+
+/// Largest |charge| accepted. Anomaly-free U(1)' charges are O(1) (B−3L has
+/// 3); a charge of 10³ or more only rescales g and pushes g²·Q into ranges
+/// where the rates overflow, so it is rejected as a typo.
+pub const MAX_CHARGE: f64 = 1e3;
 
 /// Find a model by name.
 pub fn find<'a>(models: &'a [U1Model], name: &str) -> Result<&'a U1Model> {
@@ -130,6 +149,7 @@ mod tests {
                 nu_e: -3.0,
                 nu_mu: 0.0,
                 nu_tau: 0.0,
+                e: None,
             },
             note: None,
         }
@@ -141,6 +161,7 @@ mod tests {
         assert!((m.nuclear_charge(32, 42) - 74.0).abs() < 1e-12);
         assert_eq!(m.lepton_charge(Flavour::E), -3.0);
         assert_eq!(m.lepton_charge(Flavour::Tau), 0.0);
+        assert_eq!(m.electron_charge(), -3.0);
     }
 
     #[test]

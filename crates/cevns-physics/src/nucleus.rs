@@ -150,6 +150,19 @@ impl Target {
                 reason: "no isotopes".into(),
             });
         }
+        // Each abundance first, so that a negative one is named rather than
+        // reported as a wrong sum.
+        if let Some(iso) = el
+            .isotopes
+            .iter()
+            .find(|i| !(i.abundance.is_finite() && (0.0..=1.0).contains(&i.abundance)))
+        {
+            return Err(PhysicsError::InvalidParameter {
+                name: format!("{} (Z = {}) isotope A={} abundance", self.name, el.z, iso.a),
+                value: iso.abundance,
+                reason: "must be in [0, 1]".into(),
+            });
+        }
         let total: f64 = el.isotopes.iter().map(|i| i.abundance).sum();
         if (total - 1.0).abs() > 1e-3 {
             return Err(PhysicsError::InvalidTable {

@@ -20,78 +20,85 @@ pub struct BinnedData {
 
 /// Pull χ² (eq 20) for expected rates per source `per_source[j][i]` and pull
 /// widths `sigma[j]`. Sources whose pull width is 0 enter without a pull.
+///
+/// Solved as a linear least-squares problem in the source normalisations
+/// ηⱼ = 1 + σⱼξⱼ: χ² = min_η ‖b − Aη‖² with A = [Rⱼᵢ/Δᵢ ; diag(1/σⱼ)] and
+/// b = [dᵢ/Δᵢ − (unpulled rates)/Δᵢ ; 1/σⱼ], by Householder QR; χ² is the
+/// norm² of the part of Qᵀb outside the column space. Unlike the normal
+/// equations (I + CᵀC)ξ = Cᵀr, this stays accurate when the rates exceed the
+/// data by many orders of magnitude (large g): the right-hand side is then
+/// O(1) and the pulls that absorb the rates cost the bounded Σ 1/σⱼ², with no
+/// cancellation and no NaN.
 pub fn pull_chi2(data: &BinnedData, per_source: &[Vec<f64>], sigma: &[f64]) -> f64 {
     let n = data.residual.len();
-    let mut r = vec![0.0; n];
-    for i in 0..n {
-        let exp: f64 = per_source.iter().map(|s| s[i]).sum();
-        r[i] = (data.residual[i] - exp) / data.delta[i];
-    }
-    let rr: f64 = r.iter().map(|v| v * v).sum();
-    // Columns of C for the sources with a pull.
-    let cols: Vec<Vec<f64>> = per_source
-        .iter()
-        .zip(sigma)
-        .filter(|(_, s)| **s > 0.0)
-        .map(|(src, s)| (0..n).map(|i| s * src[i] / data.delta[i]).collect())
+    let pulled: Vec<usize> = (0..per_source.len())
+        .filter(|&j| sigma.get(j).is_some_and(|&s| s > 0.0))
         .collect();
-    let k = cols.len();
-    if k == 0 {
-        return rr;
-    }
-    // A = I + CᵀC, b = Cᵀr.
-    let mut a = vec![0.0; k * k];
-    let mut b = vec![0.0; k];
-    for p in 0..k {
-        b[p] = cols[p].iter().zip(&r).map(|(c, r)| c * r).sum();
-        for q in 0..=p {
-            let v: f64 = cols[p].iter().zip(&cols[q]).map(|(x, y)| x * y).sum();
-            a[p * k + q] = v + if p == q { 1.0 } else { 0.0 };
-            a[q * k + p] = a[p * k + q];
-        }
-    }
-    let xi = cholesky_solve(&mut a, k, &b);
-    // Evaluate the sum of squares at the optimal pulls rather than
-    // rᵀr − bᵀξ: no cancellation, never negative, and exact up to O(δξ²).
-    let mut chi2: f64 = xi.iter().map(|x| x * x).sum();
+    let k = pulled.len();
+    let m = n + k;
+    // b: data minus the unpulled sources, then the pull priors.
+    let mut b = vec![0.0; m];
     for i in 0..n {
-        let m = r[i] - cols.iter().zip(&xi).map(|(c, x)| c[i] * x).sum::<f64>();
-        chi2 += m * m;
+        let fixed: f64 = per_source
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !pulled.contains(j))
+            .map(|(_, s)| s[i])
+            .sum();
+        b[i] = (data.residual[i] - fixed) / data.delta[i];
     }
-    chi2
+    // A, column-major (a[c * m + row]).
+    let mut a = vec![0.0; m * k];
+    for (c, &j) in pulled.iter().enumerate() {
+        for i in 0..n {
+            a[c * m + i] = per_source[j][i] / data.delta[i];
+        }
+        a[c * m + n + c] = 1.0 / sigma[j];
+        b[n + c] = 1.0 / sigma[j];
+    }
+    householder_residual2(&mut a, m, k, &mut b)
 }
 
-/// Solve A y = b for symmetric positive definite A (k×k, overwritten).
-fn cholesky_solve(a: &mut [f64], k: usize, b: &[f64]) -> Vec<f64> {
+/// ‖b − A x‖² at the least-squares x, for A (m×k, column-major, m ≥ k,
+/// overwritten) by Householder QR: the squared norm of (Qᵀb)ₖ..ₘ.
+fn householder_residual2(a: &mut [f64], m: usize, k: usize, b: &mut [f64]) -> f64 {
     for j in 0..k {
-        let mut d = a[j * k + j];
-        for p in 0..j {
-            d -= a[j * k + p] * a[j * k + p];
+        let col = j * m;
+        // Scaled norm of a[j.., j], safe from overflow.
+        let scale = a[col + j..col + m]
+            .iter()
+            .fold(0.0f64, |s, v| s.max(v.abs()));
+        if scale == 0.0 || !scale.is_finite() {
+            continue;
         }
-        let d = d.max(f64::MIN_POSITIVE).sqrt();
-        a[j * k + j] = d;
-        for i in j + 1..k {
-            let mut s = a[i * k + j];
-            for p in 0..j {
-                s -= a[i * k + p] * a[j * k + p];
+        let norm = scale
+            * a[col + j..col + m]
+                .iter()
+                .map(|v| (v / scale).powi(2))
+                .sum::<f64>()
+                .sqrt();
+        let alpha = if a[col + j] > 0.0 { -norm } else { norm };
+        // v = x − α e₁ (stored in place), vᵀv = 2(norm² − α x₀) = 2 norm (norm + |x₀|).
+        let x0 = a[col + j];
+        a[col + j] = x0 - alpha;
+        let vtv = 2.0 * norm * (norm + x0.abs());
+        if vtv == 0.0 {
+            continue;
+        }
+        let v: Vec<f64> = a[col + j..col + m].to_vec();
+        let reflect = |y: &mut [f64]| {
+            let t = 2.0 * v.iter().zip(y.iter()).map(|(p, q)| p * q).sum::<f64>() / vtv;
+            for (y, p) in y.iter_mut().zip(&v) {
+                *y -= t * p;
             }
-            a[i * k + j] = s / d;
+        };
+        for c in j + 1..k {
+            reflect(&mut a[c * m + j..c * m + m]);
         }
+        reflect(&mut b[j..m]);
+        a[col + j] = alpha;
     }
-    let mut y = b.to_vec();
-    for i in 0..k {
-        for p in 0..i {
-            y[i] -= a[i * k + p] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
-    for i in (0..k).rev() {
-        for p in i + 1..k {
-            y[i] -= a[p * k + i] * y[p];
-        }
-        y[i] /= a[i * k + i];
-    }
-    y
+    b[k..m].iter().map(|v| v * v).sum()
 }
 
 /// Expected binned rates of each source as a polynomial in g²:
@@ -128,6 +135,296 @@ impl Polynomial {
     /// χ²(g) of eq 20.
     pub fn chi2(&self, data: &BinnedData, sigma: &[f64], g: f64) -> f64 {
         pull_chi2(data, &self.at(g), sigma)
+    }
+}
+
+/// Largest number of pulled sources [`PullChi2`] keeps on the stack; models
+/// with more (non-empty) pulled sources use [`pull_chi2`] per evaluation.
+pub const MAX_PULLS: usize = 12;
+
+/// Relative accuracy demanded of the expanded (normal-equation) form of χ²
+/// before it is used; beyond it [`PullChi2`] evaluates the sum of squares.
+const FAST_REL_TOL: f64 = 1e-11;
+
+/// Coefficients of a polynomial in s = g² (constant first), degree ≤ 4.
+type Quartic = [f64; 5];
+/// Coefficients of a polynomial in s = g², degree ≤ 2.
+type Quadratic = [f64; 3];
+
+#[inline]
+fn eval4(p: &Quartic, s: f64) -> f64 {
+    (((p[4] * s + p[3]) * s + p[2]) * s + p[1]) * s + p[0]
+}
+
+#[inline]
+fn eval2(p: &Quadratic, s: f64) -> f64 {
+    (p[2] * s + p[1]) * s + p[0]
+}
+
+/// (a·b)(s) for two quadratics in s, accumulated into `out`.
+#[inline]
+fn add_product(out: &mut Quartic, a: &Quadratic, b: &Quadratic) {
+    out[0] += a[0] * b[0];
+    out[1] += a[0] * b[1] + a[1] * b[0];
+    out[2] += a[0] * b[2] + a[1] * b[1] + a[2] * b[0];
+    out[3] += a[1] * b[2] + a[2] * b[1];
+    out[4] += a[2] * b[2];
+}
+
+fn abs2(p: &Quadratic) -> Quadratic {
+    [p[0].abs(), p[1].abs(), p[2].abs()]
+}
+
+/// The pull χ² of eq 20 as a function of the coupling g alone, for one
+/// (model, mediator mass, data set): [`pull_chi2`] of
+/// `poly.at(g)`, without allocating per evaluation.
+///
+/// With s = g², rᵢ(s) = (dᵢ − Σⱼ Rⱼᵢ(s))/Δᵢ and Cᵢⱼ(s) = σⱼ Rⱼᵢ(s)/Δᵢ are
+/// quadratics in s, so rᵀr, b = Cᵀr and A = I + CᵀC are quartics in s whose
+/// coefficients are computed once here. Evaluating at g costs O(k²) for the
+/// quartics and a k×k Cholesky solve on the stack (k = pulled sources with a
+/// non-zero rate in some bin; sources whose column vanishes have ξⱼ = 0 and
+/// are dropped exactly).
+///
+/// χ² is the quadratic form rᵀr − 2bᵀξ + ξᵀAξ at the solved ξ, which is
+/// second-order in the error of ξ. It cancels when the pulls absorb most of
+/// rᵀr (large g): a rounding bound built from |coefficient| quartics, of order
+/// ε·(√(rᵀr)_abs + Σⱼ|ξⱼ|√(CⱼᵀCⱼ)_abs)², decides per evaluation, and where
+/// that bound exceeds 1e-11·χ² the sum of squares Σξ² + Σᵢ(rᵢ − Σⱼ Cᵢⱼξⱼ)² of
+/// [`pull_chi2`] is evaluated instead (O(n·k), still on the stack).
+#[derive(Debug, Clone)]
+pub struct PullChi2 {
+    /// Bins.
+    n: usize,
+    /// Kept pulls.
+    k: usize,
+    /// rᵢ(s), per bin.
+    r: Vec<Quadratic>,
+    /// Cᵢⱼ(s), bin-major (`c[i * k + j]`).
+    c: Vec<Quadratic>,
+    /// rᵀr(s).
+    rr: Quartic,
+    /// bⱼ(s) = Σᵢ Cᵢⱼ rᵢ.
+    cr: Vec<Quartic>,
+    /// (CᵀC)ₚ_q(s), packed lower triangle (`p (p+1)/2 + q`, q ≤ p).
+    cc: Vec<Quartic>,
+    /// Σᵢ |rᵢ|(s)², |·| taken coefficient-wise (bounds rounding of rᵀr).
+    rr_abs: Quartic,
+    /// Σᵢ |Cᵢⱼ|(s)², coefficient-wise, per kept pull.
+    cc_abs: Vec<Quartic>,
+    /// ε times a worst-case summation length.
+    err_scale: f64,
+    /// More than [`MAX_PULLS`] pulls: evaluate the reference form.
+    reference: Option<(BinnedData, Polynomial, Vec<f64>)>,
+}
+
+impl PullChi2 {
+    /// Precompute the quartic coefficients for rates `poly`, data `data` and
+    /// pull widths `sigma` (one per source; 0 = no pull).
+    pub fn new(poly: &Polynomial, data: &BinnedData, sigma: &[f64]) -> Self {
+        let n = data.residual.len();
+        let coef = |j: usize, i: usize| [poly.r0[j][i], poly.r1[j][i], poly.r2[j][i]];
+        // Pulled sources whose rate is non-zero somewhere.
+        let kept: Vec<usize> = (0..poly.r0.len())
+            .filter(|&j| sigma.get(j).is_some_and(|&s| s > 0.0))
+            .filter(|&j| (0..n).any(|i| coef(j, i) != [0.0; 3]))
+            .collect();
+        let k = kept.len();
+        let mut r = Vec::with_capacity(n);
+        let mut c = Vec::with_capacity(n * k);
+        for i in 0..n {
+            let d = data.delta[i];
+            let mut e = [0.0; 3];
+            for j in 0..poly.r0.len() {
+                let cj = coef(j, i);
+                for (e, v) in e.iter_mut().zip(cj) {
+                    *e += v;
+                }
+            }
+            r.push([(data.residual[i] - e[0]) / d, -e[1] / d, -e[2] / d]);
+            for &j in &kept {
+                let cj = coef(j, i);
+                let s = sigma[j];
+                c.push([s * cj[0] / d, s * cj[1] / d, s * cj[2] / d]);
+            }
+        }
+        let mut rr = [0.0; 5];
+        let mut rr_abs = [0.0; 5];
+        let mut cr = vec![[0.0; 5]; k];
+        let mut cc = vec![[0.0; 5]; k * (k + 1) / 2];
+        let mut cc_abs = vec![[0.0; 5]; k];
+        for i in 0..n {
+            let ri = &r[i];
+            let row = &c[i * k..(i + 1) * k];
+            add_product(&mut rr, ri, ri);
+            add_product(&mut rr_abs, &abs2(ri), &abs2(ri));
+            for p in 0..k {
+                add_product(&mut cr[p], &row[p], ri);
+                add_product(&mut cc_abs[p], &abs2(&row[p]), &abs2(&row[p]));
+                for q in 0..=p {
+                    add_product(&mut cc[p * (p + 1) / 2 + q], &row[p], &row[q]);
+                }
+            }
+        }
+        let reference = (k > MAX_PULLS).then(|| (data.clone(), poly.clone(), sigma.to_vec()));
+        Self {
+            n,
+            k,
+            r,
+            c,
+            rr,
+            cr,
+            cc,
+            rr_abs,
+            cc_abs,
+            err_scale: 4.0 * (n + k + 4) as f64 * f64::EPSILON,
+            reference,
+        }
+    }
+
+    /// χ²(g) of eq 20 (minimised over the pulls).
+    #[inline]
+    pub fn eval(&self, g: f64) -> f64 {
+        self.eval_form(g).0
+    }
+
+    /// χ²(g) and which form gave it: [`Form::Expanded`] (the quartics) or
+    /// [`Form::SumOfSquares`] (cancellation was too large for the former).
+    pub fn eval_form(&self, g: f64) -> (f64, Form) {
+        if let Some((data, poly, sigma)) = &self.reference {
+            return (poly.chi2(data, sigma, g), Form::Reference);
+        }
+        let s = g * g;
+        let k = self.k;
+        let rr = eval4(&self.rr, s);
+        let mut a = [0.0; MAX_PULLS * MAX_PULLS];
+        let mut b = [0.0; MAX_PULLS];
+        for p in 0..k {
+            b[p] = eval4(&self.cr[p], s);
+            for q in 0..=p {
+                let v = eval4(&self.cc[p * (p + 1) / 2 + q], s);
+                a[p * k + q] = v;
+                a[q * k + p] = v;
+            }
+            a[p * k + p] += 1.0;
+        }
+        // The quadratic form at ξ needs A after the factorisation too.
+        let a0 = a;
+        let mut xi = b;
+        cholesky_solve_in_place(&mut a[..k * k], k, &mut xi[..k]);
+        let (xi, b) = (&xi[..k], &b[..k]);
+        let mut quad = rr;
+        let mut bound = eval4(&self.rr_abs, s).sqrt();
+        let (mut xx, mut cc_sum) = (0.0, 0.0);
+        for p in 0..k {
+            let row: f64 = (0..k).map(|q| a0[p * k + q] * xi[q]).sum();
+            quad += xi[p] * (row - 2.0 * b[p]);
+            let cc = eval4(&self.cc_abs[p], s);
+            bound += xi[p].abs() * cc.sqrt();
+            xx += xi[p] * xi[p];
+            cc_sum += cc;
+        }
+        // Rounding of the quartics (relative ε·scale of their |terms|)
+        // changes χ² to first order by 2ξᵀδb − ξᵀδAξ (≤ first term) and
+        // through the re-solved ξ by (δb − δAξ)ᵀA⁻¹(δb − δAξ), λ_min(A) ≥ 1
+        // (second term: it dominates when CᵀC is huge and A ill-conditioned).
+        let e = self.err_scale;
+        let err = e * (bound * bound + xx) + 2.0 * e * e * (bound * bound * cc_sum + xx);
+        if err <= FAST_REL_TOL * quad {
+            return (quad, Form::Expanded);
+        }
+        (self.sum_of_squares(s), Form::SumOfSquares)
+    }
+
+    /// min_ξ ‖r − Cξ‖² + ‖ξ‖² at s = g² by Givens rotations of the stacked
+    /// rows [I | 0] and [Cᵢ | rᵢ], one bin at a time (Gentleman's sequential
+    /// QR): the part of each rᵢ that no pull can absorb is rotated out, and
+    /// χ² is the sum of their squares. Backward stable, no normal equations,
+    /// so neither the cancellation of rᵀr − bᵀξ nor the squared condition
+    /// number of CᵀC enters.
+    fn sum_of_squares(&self, s: f64) -> f64 {
+        let k = self.k;
+        let mut rm = [0.0; MAX_PULLS * MAX_PULLS];
+        for p in 0..k {
+            rm[p * k + p] = 1.0;
+        }
+        let mut z = [0.0; MAX_PULLS];
+        let mut row = [0.0; MAX_PULLS];
+        let mut chi2 = 0.0;
+        for i in 0..self.n {
+            for (x, c) in row.iter_mut().zip(&self.c[i * k..(i + 1) * k]) {
+                *x = eval2(c, s);
+            }
+            let mut e = eval2(&self.r[i], s);
+            for p in 0..k {
+                let x = row[p];
+                if x == 0.0 {
+                    continue;
+                }
+                let d = rm[p * k + p];
+                let mut h = (d * d + x * x).sqrt();
+                if !(h.is_finite() && h > 0.0) {
+                    h = d.hypot(x);
+                }
+                let (cs, sn) = (d / h, x / h);
+                rm[p * k + p] = h;
+                for q in p + 1..k {
+                    let (a, b) = (rm[p * k + q], row[q]);
+                    rm[p * k + q] = cs * a + sn * b;
+                    row[q] = cs * b - sn * a;
+                }
+                let a = z[p];
+                z[p] = cs * a + sn * e;
+                e = cs * e - sn * a;
+            }
+            chi2 += e * e;
+        }
+        chi2
+    }
+}
+
+/// How [`PullChi2::eval_form`] evaluated χ².
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// rᵀr − 2bᵀξ + ξᵀAξ from the precomputed quartics.
+    Expanded,
+    /// Σᵢ eᵢ² by Givens rotations (cancellation or ill-conditioning made
+    /// the expanded form inaccurate).
+    SumOfSquares,
+    /// More than [`MAX_PULLS`] pulls: [`pull_chi2`] itself.
+    Reference,
+}
+
+/// Solve A y = b in place for symmetric positive definite A (k×k, overwritten
+/// by its Cholesky factor), y overwriting b. Same arithmetic as
+/// [`cholesky_solve`], without allocating.
+fn cholesky_solve_in_place(a: &mut [f64], k: usize, y: &mut [f64]) {
+    for j in 0..k {
+        let mut d = a[j * k + j];
+        for p in 0..j {
+            d -= a[j * k + p] * a[j * k + p];
+        }
+        let d = d.max(f64::MIN_POSITIVE).sqrt();
+        a[j * k + j] = d;
+        for i in j + 1..k {
+            let mut s = a[i * k + j];
+            for p in 0..j {
+                s -= a[i * k + p] * a[j * k + p];
+            }
+            a[i * k + j] = s / d;
+        }
+    }
+    for i in 0..k {
+        for p in 0..i {
+            y[i] -= a[i * k + p] * y[p];
+        }
+        y[i] /= a[i * k + i];
+    }
+    for i in (0..k).rev() {
+        for p in i + 1..k {
+            y[i] -= a[p * k + i] * y[p];
+        }
+        y[i] /= a[i * k + i];
     }
 }
 
@@ -228,7 +525,8 @@ pub fn calibrate_uniform_delta(
             residual: residual.to_vec(),
             delta: vec![delta; residual.len()],
         };
-        let c = |g: f64| poly.chi2(&data, sigma, g);
+        let chi2 = PullChi2::new(poly, &data, sigma);
+        let c = |g: f64| chi2.eval(g);
         let cmin = grid
             .iter()
             .filter(|&&g| g <= target_g)
@@ -366,5 +664,138 @@ mod tests {
         let c0 = poly.chi2(&data, &sigma, 0.0);
         let g = upper_limit(|g| poly.chi2(&data, &sigma, g), c0, &opts).unwrap();
         assert!((g / 3.93e-5 - 1.0).abs() < 1e-9, "{g}");
+    }
+
+    /// Rates with interference (R₁ < 0: a dip at g = 1e-4), a source
+    /// without pull, one whose rate vanishes in every bin, and data with a
+    /// non-zero residual.
+    fn rich() -> (Polynomial, BinnedData, Vec<f64>) {
+        let x = 1e8;
+        let shape = [1.0, 0.5, 0.25, 0.1, 0.05];
+        let hep = [0.01, 0.02, 0.03, 0.02, 0.01];
+        let poly = Polynomial {
+            r0: vec![shape.to_vec(), hep.to_vec(), vec![0.0; 5], vec![0.2; 5]],
+            r1: vec![
+                shape.iter().map(|v| -2.0 * x * v).collect(),
+                hep.iter().map(|v| 3e6 * v).collect(),
+                vec![0.0; 5],
+                vec![0.0; 5],
+            ],
+            r2: vec![
+                shape.iter().map(|v| x * x * v).collect(),
+                hep.iter().map(|v| 2e15 * v).collect(),
+                vec![0.0; 5],
+                vec![0.0; 5],
+            ],
+        };
+        let data = BinnedData {
+            residual: vec![1.5, 0.6, 0.1, 0.35, 0.2],
+            delta: vec![0.1, 0.08, 0.05, 0.05, 0.04],
+        };
+        (poly, data, vec![0.16, 0.3, 0.1, 0.0])
+    }
+
+    #[test]
+    fn both_forms_agree_with_the_reference_implementation() {
+        // Small g: the expanded form; larger g, where the pulls absorb most
+        // of rᵀr, the Givens sum of squares. Both against pull_chi2.
+        let (poly, data, sigma) = rich();
+        let fast = PullChi2::new(&poly, &data, &sigma);
+        let mut seen = (0, 0);
+        for g in log_grid(1e-9, 1e-3, 301) {
+            let reference = poly.chi2(&data, &sigma, g);
+            let (v, form) = fast.eval_form(g);
+            match form {
+                Form::Expanded => seen.0 += 1,
+                Form::SumOfSquares => seen.1 += 1,
+                Form::Reference => panic!("2 pulls fit on the stack"),
+            }
+            assert!(
+                (v / reference - 1.0).abs() < 1e-10,
+                "g = {g:e}: {v} vs {reference} ({form:?})"
+            );
+        }
+        assert!(seen.0 > 10 && seen.1 > 10, "both regimes tested: {seen:?}");
+    }
+
+    #[test]
+    fn sum_of_squares_is_accurate_where_normal_equations_are_not() {
+        // One pull: χ² = (rᵀr + Σ_{i<j}(rᵢcⱼ − rⱼcᵢ)²)/(1 + cᵀc) exactly
+        // (Lagrange's identity), a form without cancellation. At g = 1 the
+        // entries of CᵀC reach 1e36 and the normal equations lose every digit.
+        let (poly, data, _) = rich();
+        let sigma = [0.16, 0.0, 0.0, 0.0];
+        let fast = PullChi2::new(&poly, &data, &sigma);
+        for g in [1e-6, 1e-4, 1e-3, 1e-2, 0.3, 1.0] {
+            let rates = poly.at(g);
+            let n = data.residual.len();
+            let r: Vec<f64> = (0..n)
+                .map(|i| {
+                    (data.residual[i] - rates.iter().map(|s| s[i]).sum::<f64>()) / data.delta[i]
+                })
+                .collect();
+            let c: Vec<f64> = (0..n)
+                .map(|i| sigma[0] * rates[0][i] / data.delta[i])
+                .collect();
+            let mut num: f64 = r.iter().map(|v| v * v).sum();
+            for i in 0..n {
+                for j in i + 1..n {
+                    num += (r[i] * c[j] - r[j] * c[i]).powi(2);
+                }
+            }
+            let exact = num / (1.0 + c.iter().map(|v| v * v).sum::<f64>());
+            let (v, form) = fast.eval_form(g);
+            assert!(
+                (v / exact - 1.0).abs() < 1e-12,
+                "g = {g:e}: {v} vs {exact} ({form:?})"
+            );
+            if g >= 1e-2 {
+                assert_eq!(form, Form::SumOfSquares, "g = {g:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn many_pulls_fall_back_to_the_reference() {
+        let n = 4;
+        let k = MAX_PULLS + 1;
+        let poly = Polynomial {
+            r0: (0..k)
+                .map(|j| (0..n).map(|i| 1.0 + (i * j) as f64).collect())
+                .collect(),
+            r1: vec![vec![1e6; n]; k],
+            r2: vec![vec![0.0; n]; k],
+        };
+        let data = BinnedData {
+            residual: vec![0.0; n],
+            delta: vec![1.0; n],
+        };
+        let sigma = vec![0.1; k];
+        let fast = PullChi2::new(&poly, &data, &sigma);
+        let (v, form) = fast.eval_form(1e-3);
+        assert_eq!(form, Form::Reference);
+        assert_eq!(v, poly.chi2(&data, &sigma, 1e-3));
+    }
+
+    #[test]
+    fn limits_agree_with_the_reference_implementation() {
+        let (poly, data, sigma) = rich();
+        let opts = LimitOptions::default();
+        let fast = PullChi2::new(&poly, &data, &sigma);
+        for dc in [0.5, 4.605, 30.0] {
+            let opts = LimitOptions {
+                delta_chi2: dc,
+                ..opts
+            };
+            let grid = coupling_grid(&opts);
+            let min = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&g| f(g)).fold(f(0.0), f64::min);
+            let slow = |g: f64| poly.chi2(&data, &sigma, g);
+            let reference = upper_limit(slow, min(&slow), &opts);
+            let new = upper_limit(|g| fast.eval(g), min(&|g| fast.eval(g)), &opts);
+            let (Some(reference), Some(new)) = (reference, new) else {
+                panic!("Δχ² = {dc}: {reference:?} vs {new:?}");
+            };
+            assert!((new / reference - 1.0).abs() < 1e-9, "{new} vs {reference}");
+        }
     }
 }

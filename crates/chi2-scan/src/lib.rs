@@ -6,6 +6,8 @@
 //! inputs it names and returns the outputs in memory ([`ScanOutputs`]); the
 //! binary writes them atomically.
 
+pub mod poisson;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -14,15 +16,15 @@ use rayon::prelude::*;
 
 use cevns_io::data::{load_dataset, load_models, select_models};
 use cevns_io::schema::{
-    Calibration, DataKind, LimitsExtra, ModelLimit, ScanPoint, limits_table, read_limits,
-    read_rates, read_response, scan_table,
+    AsimovSetup, Calibration, DataKind, LimitsExtra, ModelLimit, NoLimit, ScanPoint, limits_table,
+    read_limits, read_rates, read_response, scan_table,
 };
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{Provenance, Table};
 use cevns_physics::model::U1Model;
 use cevns_physics::rate::{BinnedModel, DetectorResponse, RecoilGrid, SourceRates};
 use cevns_physics::stats::{
-    BinnedData, LimitOptions, calibrate_uniform_delta, coupling_grid, upper_limit,
+    BinnedData, LimitOptions, PullChi2, calibrate_uniform_delta, coupling_grid, upper_limit,
 };
 
 /// Where the binned data come from.
@@ -32,8 +34,15 @@ pub enum DataSource {
     /// an empty `delta` column is filled by [`DeltaSource`].
     Measured { path: PathBuf, delta: DeltaSource },
     /// Asimov pseudo-data equal to the SM expectation, Δ from the
-    /// `projection` block of this detector YAML.
-    Asimov { detector: PathBuf },
+    /// `projection` block of this detector YAML; `threshold_kevee` [keVee]
+    /// moves the first bin edge (bins keep their width and upper edge, as
+    /// quench-smear's `--threshold-kevee`), `exposure_kg_day` [kg·day]
+    /// replaces the file's exposure (threshold and exposure scans).
+    Asimov {
+        detector: PathBuf,
+        threshold_kevee: Option<f64>,
+        exposure_kg_day: Option<f64>,
+    },
 }
 
 impl DataSource {
@@ -41,7 +50,7 @@ impl DataSource {
     pub fn path(&self) -> &Path {
         match self {
             DataSource::Measured { path, .. } => path,
-            DataSource::Asimov { detector } => detector,
+            DataSource::Asimov { detector, .. } => detector,
         }
     }
 }
@@ -89,6 +98,14 @@ pub struct ScanConfig {
     pub limit: LimitOptions,
 }
 
+/// Most mediator masses per scan (40 per decade over 0.01–1000 MeV is 201).
+pub const MAX_M_POINTS: usize = 5001;
+/// Most coarse couplings per decade.
+pub const MAX_G_PER_DECADE: usize = 100;
+/// Most rows of scan.parquet (models × masses × couplings): ~150 MB in memory
+/// while it is built (4 models × 5001 masses × the default 73 couplings fit).
+pub const MAX_SCAN_ROWS: usize = 2_000_000;
+
 fn positive(name: &str, v: f64) -> anyhow::Result<f64> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
@@ -114,7 +131,26 @@ impl ScanConfig {
         if o.g_max <= o.g_min || o.per_decade == 0 {
             return Err(bad_input("need --g-max > --g-min and --g-per-decade >= 1"));
         }
+        if m.points > MAX_M_POINTS || o.per_decade > MAX_G_PER_DECADE {
+            return Err(bad_input(format!(
+                "need --m-points <= {MAX_M_POINTS} and --g-per-decade <= {MAX_G_PER_DECADE}"
+            )));
+        }
+        if (o.g_max / o.g_min).log10() > 30.0 {
+            return Err(bad_input(format!(
+                "--g-min {:e} .. --g-max {:e} spans more than 30 decades",
+                o.g_min, o.g_max
+            )));
+        }
         positive("--delta-chi2", o.delta_chi2)?;
+        if let (_, _, Some(g)) = self.calibration_params()
+            && !(g.is_finite() && g > o.g_min && g < o.g_max)
+        {
+            return Err(bad_input(format!(
+                "--calibrate-g90 {g:e} is outside the coupling range ({:e}, {:e}) of the scan",
+                o.g_min, o.g_max
+            )));
+        }
         Ok(())
     }
 
@@ -168,14 +204,10 @@ impl ScanOutputs {
         scan_table(&self.scan)
     }
 
-    /// limits.csv: a `#` provenance line, then the table.
+    /// limits.csv: plain CSV, header first, that pandas/polars read with
+    /// default options; the provenance is in limits.parquet's metadata.
     pub fn csv_bytes(&self) -> Vec<u8> {
-        format!(
-            "# cevns-pipeline chi2-scan provenance: {}\n{}",
-            self.provenance.to_json(),
-            self.limits_csv
-        )
-        .into_bytes()
+        self.limits_csv.clone().into_bytes()
     }
 }
 
@@ -186,6 +218,18 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     let opts = cfg.limit;
     let all_models = load_models(&cfg.models).context("loading models")?;
     let models = select_models(&cfg.models, &all_models, &cfg.model_names)?;
+    // Bound the work before reading anything large.
+    let gs = coupling_grid(&opts);
+    let rows = models.len() * cfg.masses.points * gs.len();
+    if rows > MAX_SCAN_ROWS {
+        return Err(bad_input(format!(
+            "the scan would have {rows} rows ({} models × {} masses × {} couplings), \
+             more than {MAX_SCAN_ROWS}: lower --m-points or --g-per-decade, or scan fewer models",
+            models.len(),
+            cfg.masses.points,
+            gs.len()
+        )));
+    }
     let (grid, sources) = read_rates(&cfg.rates).context("reading rates")?;
     let response = read_response(&cfg.response, &grid).context("reading the response")?;
     let inputs = Inputs {
@@ -195,51 +239,120 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         all_models: &all_models,
         opts: &opts,
     };
+    let mut asimov_setup = None;
     let (binned, calibration, data_kind) = match &cfg.data {
         DataSource::Measured { path, delta } => {
             let (b, c) = measured(ctx, path, delta, &inputs)?;
             let kind = if c.is_some() {
                 DataKind::Surrogate
             } else {
-                DataKind::Measured
+                DataKind::UserData
             };
             (b, c, kind)
         }
-        DataSource::Asimov { detector } => {
-            let (b, kind) = asimov(ctx, detector, &response, &sources)?;
+        DataSource::Asimov {
+            detector,
+            threshold_kevee,
+            exposure_kg_day,
+        } => {
+            let overrides = (*threshold_kevee, *exposure_kg_day);
+            let (b, kind, setup) = asimov(ctx, detector, overrides, &response, &sources)?;
+            asimov_setup = Some(setup);
             (b, None, kind)
         }
     };
 
     let masses =
         cevns_physics::stats::log_grid(cfg.masses.min_mev, cfg.masses.max_mev, cfg.masses.points);
-    let gs = coupling_grid(&opts);
+    check_finite_data(&binned)?;
     let pb = ctx.progress((models.len() * masses.len()) as u64, "chi2-scan");
     let mut limit_curves = Vec::new();
     let mut scan_points = Vec::new();
     let mut csv = String::from("model,m_zp_mev,g90\n");
     let mut chi2_mins = std::collections::BTreeMap::new();
+    let mut no_limit = std::collections::BTreeMap::new();
     for model in &models {
         let bm = BinnedModel::new(&response, &sources, model);
         let polys: Vec<_> = masses
             .par_iter()
             .map(|&m| bm.polynomial(&response, &grid, m))
             .collect();
-        let chi2_0 = polys[0].chi2(&binned, &bm.sigma, 0.0);
-        let scan: Vec<Vec<f64>> = polys
+        for (p, &m) in polys.iter().zip(&masses) {
+            check_finite_rates(p, &bm.sigma, &model.name, m)?;
+        }
+        // χ²(g) per mass with the pull products precomputed (no allocation
+        // per evaluation).
+        let chi2s: Vec<PullChi2> = polys
             .par_iter()
-            .map(|p| gs.iter().map(|&g| p.chi2(&binned, &bm.sigma, g)).collect())
+            .map(|p| PullChi2::new(p, &binned, &bm.sigma))
             .collect();
-        let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
-        chi2_mins.insert(model.name.clone(), chi2_min);
-        let limits: Vec<Option<f64>> = polys
+        let chi2_0 = chi2s[0].eval(0.0);
+        let scan: Vec<Vec<f64>> = chi2s
             .par_iter()
-            .map(|p| {
-                let l = upper_limit(|g| p.chi2(&binned, &bm.sigma, g), chi2_min, &opts);
+            .map(|c| gs.iter().map(|&g| c.eval(g)).collect())
+            .collect();
+        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
+            anyhow::bail!(
+                "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
+                model.name
+            );
+        }
+        let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
+        // The minimum must lie inside the range: at g_max the data ask for
+        // more new physics than the scan covers, and no limit is meaningful.
+        if let Some((i, _)) = scan
+            .iter()
+            .enumerate()
+            .find(|(_, row)| row.last().is_some_and(|&c| c <= chi2_min && c < chi2_0))
+        {
+            return Err(bad_input(format!(
+                "model `{}`: the χ² minimum is at the edge g = --g-max = {:e} (m = {:.4e} MeV): \
+                 the data (R_obs − B) ask for a larger rate than the scan covers; \
+                 check r_obs and background in {}, or raise --g-max",
+                model.name,
+                opts.g_max,
+                masses[i],
+                cfg.data.path().display()
+            )));
+        }
+        chi2_mins.insert(model.name.clone(), chi2_min);
+        let limits: Vec<Limit> = chi2s
+            .par_iter()
+            .map(|c| {
+                let l = limit_in_range(|g| c.eval(g), chi2_min, &opts);
                 pb.inc(1);
                 l
             })
             .collect();
+        let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
+        let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
+        if below > 0 {
+            ctx.log(format!(
+                "chi2-scan: warning: {:>8}: {below} of {} masses have Δχ² >= {} already at --g-min = {:e}; \
+                 no limit reported there (the data disfavour g = 0, i.e. show an excess: \
+                 an upper limit alone does not describe them)",
+                model.name,
+                masses.len(),
+                opts.delta_chi2,
+                opts.g_min
+            ));
+        }
+        if above > 0 {
+            ctx.log(format!(
+                "chi2-scan: {:>8}: {above} of {} masses are not excluded up to --g-max = {:e}; no limit there",
+                model.name,
+                masses.len(),
+                opts.g_max
+            ));
+        }
+        no_limit.insert(
+            model.name.clone(),
+            NoLimit {
+                excluded_already_at_g_min: below,
+                not_excluded_up_to_g_max: above,
+            },
+        );
+        let limits: Vec<Option<f64>> = limits.iter().map(|l| l.value()).collect();
         for (i, &m) in masses.iter().enumerate() {
             match limits[i] {
                 Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", model.name, m, g)?,
@@ -258,7 +371,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             model: model.name.clone(),
             label: model.display().to_string(),
             points: masses.iter().copied().zip(limits.iter().copied()).collect(),
-            data: data_kind,
+            data: data_kind.clone(),
         });
         let at = |target: f64| {
             masses.iter().zip(&limits).min_by(|a, b| {
@@ -299,10 +412,12 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         .input("models", &cfg.models)?
         .typed_extra(&LimitsExtra {
             chi2_min: chi2_mins,
+            no_limit,
             pulls: "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)"
                 .into(),
             data_kind,
             calibration,
+            asimov: asimov_setup,
         });
     Ok(ScanOutputs {
         limits: limit_curves,
@@ -402,6 +517,7 @@ fn measured(
             let bm = BinnedModel::new(inp.response, inp.sources, model);
             let poly = bm.polynomial(inp.response, inp.grid, m);
             let d = calibrate_uniform_delta(&residual, &poly, &bm.sigma, g90, inp.opts)?;
+            verify_calibration(&residual, &poly, &bm.sigma, d, g90, inp.opts, name, m)?;
             ctx.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
             (
                 vec![d; residual.len()],
@@ -427,13 +543,23 @@ fn measured(
 
 /// Asimov pseudo-data: R_obs − B = R_SM (all sources), Δ from exposure,
 /// background and its systematic fraction.
+/// Also returns the setup (detector name, threshold, exposure, background)
+/// recorded as `asimov` in the outputs' metadata, for tables that gather
+/// many projections (`compare --at-mass-mev`).
 fn asimov(
     ctx: &CommonArgs,
     det_path: &Path,
+    (threshold_kevee, exposure_kg_day): (Option<f64>, Option<f64>),
     response: &DetectorResponse,
     sources: &[SourceRates],
-) -> anyhow::Result<(BinnedData, DataKind)> {
-    let det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+) -> anyhow::Result<(BinnedData, DataKind, AsimovSetup)> {
+    let mut det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
+    if let Some(t) = threshold_kevee {
+        det = det.with_threshold_kevee(det_path, t)?;
+    }
+    if let Some(e) = exposure_kg_day {
+        det = det.with_exposure_kg_day(det_path, e)?;
+    }
     let Some(p) = det.projection.as_ref() else {
         return Err(bad_input(format!(
             "{}: no `projection` block (exposure_kg_day, background, background_syst_frac)",
@@ -492,11 +618,135 @@ fn asimov(
         background: p.background,
         background_syst_frac: p.background_syst_frac,
     };
+    let setup = AsimovSetup {
+        detector: det.name.clone(),
+        threshold_kevee: bins.edges()[0],
+        exposure_kg_day: exposure,
+        background: p.background,
+        background_syst_frac: p.background_syst_frac,
+    };
     Ok((
         BinnedData {
             residual: sm,
             delta,
         },
         kind,
+        setup,
     ))
+}
+
+/// Where Δχ² crosses the limit threshold relative to the scanned range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Limit {
+    /// A crossing inside (g_min, g_max]: the limit.
+    At(f64),
+    /// Δχ² ≥ threshold already at g_min: the edge is not a limit.
+    BelowRange,
+    /// No crossing up to g_max: not excluded.
+    AboveRange,
+}
+
+impl Limit {
+    fn value(self) -> Option<f64> {
+        match self {
+            Limit::At(g) => Some(g),
+            _ => None,
+        }
+    }
+}
+
+/// The limit of one mass point, with the edges of the coupling range told
+/// apart from a crossing inside it.
+fn limit_in_range(chi2: impl Fn(f64) -> f64, chi2_min: f64, opts: &LimitOptions) -> Limit {
+    if chi2(opts.g_min) - chi2_min >= opts.delta_chi2 {
+        return Limit::BelowRange;
+    }
+    match upper_limit(chi2, chi2_min, opts) {
+        Some(g) if g.is_finite() && g > opts.g_min && g <= opts.g_max => Limit::At(g),
+        Some(_) => Limit::BelowRange,
+        None => Limit::AboveRange,
+    }
+}
+
+/// R_obs − B and Δ must be finite (Δ > 0) in every bin.
+fn check_finite_data(b: &BinnedData) -> anyhow::Result<()> {
+    if let Some(i) = b.residual.iter().position(|v| !v.is_finite()) {
+        return Err(bad_input(format!(
+            "bin {i}: R_obs − B = {} is not finite",
+            b.residual[i]
+        )));
+    }
+    if let Some(i) = b.delta.iter().position(|d| !(d.is_finite() && *d > 0.0)) {
+        return Err(bad_input(format!(
+            "bin {i}: Δ = {} must be finite and > 0",
+            b.delta[i]
+        )));
+    }
+    Ok(())
+}
+
+/// Rate coefficients R₀, R₁, R₂ (and the pull widths) must be finite.
+fn check_finite_rates(
+    p: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let bad = [&p.r0, &p.r1, &p.r2]
+        .iter()
+        .flat_map(|t| t.iter().flatten())
+        .chain(sigma)
+        .find(|v| !v.is_finite());
+    match bad {
+        Some(v) => Err(bad_input(format!(
+            "model `{model}`, m = {m:.4e} MeV: a binned rate is {v} (not finite); \
+             check the fluxes, cross sections and charges that made rates.parquet / response.parquet"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Re-derive the limit at the calibration point with the calibrated Δ, the
+/// way the scan does (χ² minimum over the whole coupling grid), and refuse a
+/// Δ that does not reproduce the target: a calibration that "succeeds"
+/// towards a wrong limit is worse than none.
+#[allow(clippy::too_many_arguments)]
+fn verify_calibration(
+    residual: &[f64],
+    poly: &cevns_physics::stats::Polynomial,
+    sigma: &[f64],
+    delta: f64,
+    target: f64,
+    opts: &LimitOptions,
+    model: &str,
+    m: f64,
+) -> anyhow::Result<()> {
+    let data = BinnedData {
+        residual: residual.to_vec(),
+        delta: vec![delta; residual.len()],
+    };
+    check_finite_data(&data).context("calibrated Δ")?;
+    let c = |g: f64| poly.chi2(&data, sigma, g);
+    let chi2_min = coupling_grid(opts)
+        .into_iter()
+        .map(c)
+        .fold(c(0.0), f64::min);
+    let got = limit_in_range(c, chi2_min, opts);
+    match got {
+        Limit::At(g) if (g / target - 1.0).abs() < 1e-6 => Ok(()),
+        _ => {
+            let what = match got {
+                Limit::At(g) => format!("gives g90 = {g:.6e}"),
+                Limit::BelowRange => format!(
+                    "leaves no limit: Δχ² >= {} already at --g-min (the data disfavour g = 0)",
+                    opts.delta_chi2
+                ),
+                Limit::AboveRange => "leaves no limit below --g-max".to_string(),
+            };
+            anyhow::bail!(
+                "calibration failed: Δ = {delta:.6e} for {model} at {m} MeV {what}, not the target {target:e}; \
+                 the data (R_obs − B) cannot be calibrated to that limit"
+            )
+        }
+    }
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cevns_io::inputs::Input;
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, stage_main};
 use cevns_physics::stats::LimitOptions;
@@ -22,7 +23,22 @@ use chi2_scan::{DataSource, DeltaSource, MassGrid, ScanConfig};
 /// the outputs' metadata.
 ///
 /// Outputs: limits.parquet / limits.csv (model, m_zp_mev [MeV], g90), and
-/// scan.parquet (model, m_zp_mev, g, delta_chi2).
+/// scan.parquet (model, m_zp_mev, g, delta_chi2). limits.csv is plain CSV
+/// (header first); its provenance is in limits.parquet's metadata.
+///
+/// A limit is only reported where Δχ² crosses the threshold inside
+/// [--g-min, --g-max]: where Δχ² is already above it at --g-min, or never
+/// reaches it below --g-max, g90 is empty (none) and the log and the
+/// provenance (`no_limit`) say how many masses. A χ² minimum at --g-max,
+/// a calibration that does not reproduce its target and non-finite rates
+/// or χ² are errors.
+///
+/// Bounds on work: --m-points <= 5001, --g-per-decade <= 100 and at most
+/// 2·10⁶ scan rows (models × masses × couplings).
+///
+/// With `--likelihood CONFIG` chi2-scan uses the extended binned Poisson
+/// template likelihood of XENONnT's public 8B release instead (other flags;
+/// see `chi2-scan --likelihood x --help`).
 #[derive(Debug, Parser)]
 #[command(name = "chi2-scan", version, allow_negative_numbers = true)]
 struct Args {
@@ -47,6 +63,15 @@ struct Args {
     /// background B [counts kg⁻¹ keVee⁻¹ day⁻¹], systematic fraction f_B).
     #[arg(long, value_name = "YAML")]
     asimov_detector: Option<PathBuf>,
+    /// Asimov only: analysis threshold [keVee] replacing the detector file's
+    /// first bin edge (bins keep their width; give quench-smear the same
+    /// value so the response has the same bins).
+    #[arg(long, value_name = "KEVEE", requires = "asimov_detector")]
+    threshold_kevee: Option<f64>,
+    /// Asimov only: exposure [kg·day] replacing the detector file's
+    /// `projection.exposure_kg_day`.
+    #[arg(long, value_name = "KG_DAY", requires = "asimov_detector")]
+    exposure_kg_day: Option<f64>,
     /// U(1)' models YAML.
     #[arg(long, value_name = "YAML")]
     models: PathBuf,
@@ -68,18 +93,20 @@ struct Args {
     /// Highest mediator mass [MeV].
     #[arg(long, default_value_t = 1000.0)]
     m_max_mev: f64,
-    /// Number of log-spaced masses (201 puts 40 per decade, hitting 1, 10, 100 MeV).
-    #[arg(long, default_value_t = 201)]
-    m_points: usize,
+    /// Number of log-spaced masses (201 puts 40 per decade, hitting 1, 10,
+    /// 100 MeV); at most 5001.
+    #[arg(long, default_value_t = 201, value_parser = clap::value_parser!(u64).range(2..=chi2_scan::MAX_M_POINTS as u64))]
+    m_points: u64,
     /// Smallest coupling of the scan.
     #[arg(long, default_value_t = 1e-9)]
     g_min: f64,
     /// Largest coupling of the scan.
     #[arg(long, default_value_t = 1.0)]
     g_max: f64,
-    /// Coarse scan points per decade of g (limits are then bisected to 1e-12).
-    #[arg(long, default_value_t = 8)]
-    g_per_decade: usize,
+    /// Coarse scan points per decade of g (limits are then bisected to
+    /// 1e-12); at most 100.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=chi2_scan::MAX_G_PER_DECADE as u64))]
+    g_per_decade: u64,
     /// Δχ² of the limit (default 4.605 = 90 % CL, 2 d.o.f.).
     #[arg(long, default_value_t = cevns_physics::units::delta_chi2_90cl_2dof())]
     delta_chi2: f64,
@@ -102,8 +129,24 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // `--likelihood CONFIG` selects the Poisson template likelihood (XENONnT),
+    // with its own flags (see poisson.rs / `chi2-scan --likelihood x --help`).
+    if std::env::args().any(|a| a == "--likelihood" || a.starts_with("--likelihood=")) {
+        return stage_main("chi2-scan", chi2_scan::poisson::main);
+    }
     stage_main("chi2-scan", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            let mut inputs = vec![
+                Input::File(&args.rates),
+                Input::File(&args.response),
+                Input::File(&args.models),
+            ];
+            // The Asimov detector's YAML only (its projection block; no tables).
+            let optional = [&args.data, &args.asimov_detector, &args.delta_from];
+            inputs.extend(optional.into_iter().flatten().map(|p| Input::File(p)));
+            return cevns_io::inputs::print_list(&inputs);
+        }
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
         let res = chi2_scan::run(&args.config()?, &args.common)?;
@@ -153,6 +196,8 @@ impl Args {
             (None, Some(det)) if calibrate.is_none() && self.delta_from.is_none() => {
                 DataSource::Asimov {
                     detector: det.clone(),
+                    threshold_kevee: self.threshold_kevee,
+                    exposure_kg_day: self.exposure_kg_day,
                 }
             }
             (None, Some(_)) => {
@@ -171,12 +216,12 @@ impl Args {
             masses: MassGrid {
                 min_mev: self.m_min_mev,
                 max_mev: self.m_max_mev,
-                points: self.m_points,
+                points: usize::try_from(self.m_points).unwrap_or(usize::MAX),
             },
             limit: LimitOptions {
                 g_min: self.g_min,
                 g_max: self.g_max,
-                per_decade: self.g_per_decade,
+                per_decade: usize::try_from(self.g_per_decade).unwrap_or(usize::MAX),
                 delta_chi2: self.delta_chi2,
             },
         })

@@ -24,6 +24,8 @@ use cevns_io::{OutputSet, Provenance};
 const COL_PIPELINE: &str = "pipeline";
 use plot::{Format, LegendPos, Line, PALETTE, Plot, limit_frame_for};
 
+mod sensitivity;
+
 /// Relative tolerance for treating masses of different pipelines as equal.
 const MASS_RTOL: f64 = 1e-9;
 
@@ -80,6 +82,17 @@ struct Args {
     /// Figure title (default: names the model and the confidence level).
     #[arg(long, value_name = "TEXT")]
     title: Option<String>,
+    /// Sensitivity-table mode: instead of limit curves, one row per input
+    /// (an Asimov projection of chi2-scan --asimov-detector) and model with
+    /// the limit at this Z' mass [MeV] (a grid point within 1e-6 relative),
+    /// and the detector, threshold [keVee] and exposure [kg·day] read from
+    /// the file's metadata. OUT_CSV columns: model, detector,
+    /// threshold_kevee, exposure_kg_day, exposure_kg_yr, m_zp_mev, g90
+    /// (empty: no limit). Figures OUT_DIR/sensitivity-<MODEL>.{png,svg}:
+    /// g90 against the threshold, one line per detector and exposure.
+    /// --model may then list several models, comma-separated.
+    #[arg(long, value_name = "MEV")]
+    at_mass_mev: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -319,6 +332,9 @@ fn figure(labels: &[String], curves: &[Curve], model_label: &str, title: Option<
 /// Read every input, build the table and the figure, write all outputs
 /// atomically. Returns the paths written.
 fn run(args: &Args) -> Result<Vec<PathBuf>> {
+    if let Some(at) = args.at_mass_mev {
+        return run_at_mass(args, at);
+    }
     if args.limits.is_empty() {
         return Err(bad_input("give at least one --limits LABEL=PATH"));
     }
@@ -404,9 +420,76 @@ fn run(args: &Args) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+/// `--at-mass-mev`: the sensitivity table and one figure per model.
+fn run_at_mass(args: &Args, at: f64) -> Result<Vec<PathBuf>> {
+    if !(at.is_finite() && at > 0.0) {
+        return Err(bad_input(format!(
+            "--at-mass-mev {at} must be finite and > 0"
+        )));
+    }
+    let models: Vec<String> = args
+        .model
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if models.is_empty() {
+        return Err(bad_input("--model: give at least one model"));
+    }
+    let mut formats = args.formats.clone();
+    formats.sort();
+    formats.dedup();
+    if formats.is_empty() {
+        return Err(bad_input("--formats: give at least one of png, svg"));
+    }
+    let mut rows = Vec::new();
+    for input in &args.limits {
+        rows.extend(sensitivity::read_rows(input, &models, at)?);
+    }
+    sensitivity::sort_rows(&mut rows, &models)?;
+    let mut df = sensitivity::table(&rows)?;
+    let prov = sensitivity::provenance(&args.limits, &models, at, args.title.as_ref())?;
+    let csv = csv_bytes(&mut df, &prov).context("writing the CSV")?;
+    let exts: Vec<&str> = formats.iter().map(|f| f.ext()).collect();
+    let figs = sensitivity::figure_paths(&args.out_dir, &models, &exts);
+    let mut paths = vec![args.out_csv.clone()];
+    paths.extend(figs.iter().cloned());
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let mut out = OutputSet::new(&refs)?;
+    out.write_bytes(&args.out_csv, &csv)?;
+    let mut k = 0;
+    for model in &models {
+        let plot = sensitivity::figure(&rows, model, at, args.title.as_deref());
+        for &f in &formats {
+            let bytes = plot::render(&plot, f)
+                .with_context(|| format!("rendering the {model} figure ({})", f.ext()))?;
+            out.write_bytes(&figs[k], &bytes)?;
+            k += 1;
+        }
+    }
+    out.commit()?;
+    args.common.log(format!(
+        "compare: {} projections × {} models at m_Z' = {at} MeV -> {}, {} figure file(s) in {}",
+        args.limits.len(),
+        models.len(),
+        args.out_csv.display(),
+        figs.len(),
+        args.out_dir.display()
+    ));
+    Ok(paths)
+}
+
 fn main() -> ExitCode {
     cevns_io::stage_main("compare", || {
         let args = Args::parse();
+        if args.common.list_inputs {
+            let inputs: Vec<_> = args
+                .limits
+                .iter()
+                .map(|l| cevns_io::inputs::Input::File(&l.path))
+                .collect();
+            return cevns_io::inputs::print_list(&inputs);
+        }
         args.common.init()?;
         run(&args).map(|_| ())
     })
@@ -417,7 +500,7 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use cevns_io::Table;
-    use cevns_io::schema::{DataKind, LimitsExtra, ModelLimit};
+    use cevns_io::schema::{AsimovSetup, DataKind, LimitsExtra, ModelLimit};
 
     /// A synthetic `limits.parquet` table: for each model, the masses with
     /// g90 = scale × (1 + m / 10); `None` rows have no limit.
@@ -443,9 +526,11 @@ mod tests {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         let prov = Provenance::new(stage).typed_extra(&LimitsExtra {
             chi2_min: Default::default(),
+            no_limit: Default::default(),
             pulls: "test".into(),
             data_kind: DataKind::Surrogate,
             calibration: None,
+            asimov: None,
         });
         std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
         p
@@ -719,5 +804,119 @@ mod tests {
         let (idx, reps) = mass_groups(&[1.0, 2.0, 1.0 + 1e-12, 0.5, 2.0 * (1.0 + 1e-6)]);
         assert_eq!(reps, [0.5, 1.0, 2.0, 2.0 * (1.0 + 1e-6)]);
         assert_eq!(idx, [1, 2, 1, 0, 3]);
+    }
+
+    /// An Asimov `limits.parquet` as chi2-scan writes it (with the `asimov`
+    /// record), g90 = scale × (1 + m/10) × (1 + threshold) / sqrt(exposure).
+    fn asimov_file(dir: &Path, name: &str, det: &str, thr: f64, exp: f64) -> PathBuf {
+        let s = (1.0 + thr) / exp.sqrt();
+        let t = limits_table(&["B-L", "B-3Le"], &MASSES, s, None);
+        let prov = Provenance::new("chi2-scan").typed_extra(&LimitsExtra {
+            chi2_min: Default::default(),
+            no_limit: Default::default(),
+            pulls: "test".into(),
+            data_kind: DataKind::Asimov {
+                exposure_kg_day: exp,
+                background: 0.01,
+                background_syst_frac: 0.1,
+            },
+            calibration: None,
+            asimov: Some(AsimovSetup {
+                detector: det.into(),
+                threshold_kevee: thr,
+                exposure_kg_day: exp,
+                background: 0.01,
+                background_syst_frac: 0.1,
+            }),
+        });
+        let p = dir.join(name);
+        std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
+        p
+    }
+
+    #[test]
+    fn at_mass_gathers_projections_into_one_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut files = Vec::new();
+        for (det, thrs) in [("Ge", [0.1, 0.04]), ("Xe", [0.2, 0.06])] {
+            for exp in [365.25, 3652.5] {
+                for thr in thrs {
+                    let name = format!("{det}-{exp}-{thr}.parquet");
+                    files.push(asimov_file(d, &name, det, thr, exp));
+                }
+            }
+        }
+        let mut argv: Vec<String> = vec!["compare".into()];
+        for f in &files {
+            argv.push("--limits".into());
+            argv.push(f.display().to_string());
+        }
+        argv.extend(["--model", "B-L,B-3Le", "--at-mass-mev", "1", "--out-csv"].map(String::from));
+        argv.push(d.join("o/t.csv").display().to_string());
+        argv.push("--out-dir".into());
+        argv.push(d.join("o/fig").display().to_string());
+        argv.push("--quiet".into());
+        let a = Args::try_parse_from(&argv).unwrap();
+        run(&a).unwrap();
+        let csv = std::fs::read_to_string(d.join("o/t.csv")).unwrap();
+        let r = rows(&csv);
+        assert_eq!(
+            r[0],
+            [
+                "model",
+                "detector",
+                "threshold_kevee",
+                "exposure_kg_day",
+                "exposure_kg_yr",
+                "m_zp_mev",
+                "g90"
+            ]
+        );
+        assert_eq!(r.len(), 1 + 2 * 8);
+        // Sorted by model (as given), detector, exposure, threshold.
+        assert_eq!(r[1][..2], ["B-L", "Ge"]);
+        assert_eq!(r[1][2].parse::<f64>().unwrap(), 0.04);
+        assert_eq!(r[1][3].parse::<f64>().unwrap(), 365.25);
+        assert_eq!(r[1][4].parse::<f64>().unwrap(), 1.0);
+        assert_eq!(r[9][..2], ["B-3Le", "Ge"]);
+        // g90 at 1 MeV = (1 + 1/10) (1 + thr) / sqrt(exposure).
+        let g: f64 = r[1][6].parse().unwrap();
+        let want = 1.1 * 1.04 / 365.25f64.sqrt();
+        assert!((g / want - 1.0).abs() < 1e-6, "{g} vs {want}");
+        for f in ["sensitivity-B-L.png", "sensitivity-B-3Le.svg"] {
+            assert!(d.join("o/fig").join(f).is_file(), "{f}");
+        }
+        // Deterministic: a second run writes the same bytes.
+        let first = std::fs::read(d.join("o/fig/sensitivity-B-L.svg")).unwrap();
+        run(&a).unwrap();
+        assert_eq!(
+            first,
+            std::fs::read(d.join("o/fig/sensitivity-B-L.svg")).unwrap()
+        );
+        assert_eq!(csv, std::fs::read_to_string(d.join("o/t.csv")).unwrap());
+
+        // A mass not on the grid, and a file that is not a projection: exit 2.
+        let mut bad = argv.clone();
+        let i = bad.iter().position(|x| x == "--at-mass-mev").unwrap();
+        bad[i + 1] = "2".into();
+        let e = run(&Args::try_parse_from(&bad).unwrap()).unwrap_err();
+        assert!(format!("{e:#}").contains("m_zp_mev = 2"), "{e:#}");
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
+        let plain = write(
+            d,
+            "plain.parquet",
+            &limits_table(&["B-L"], &MASSES, 1e-5, None),
+            "chi2-scan",
+        );
+        let mut bad = argv.clone();
+        bad.insert(1, "--limits".into());
+        bad.insert(2, plain.display().to_string());
+        let e = run(&Args::try_parse_from(&bad).unwrap()).unwrap_err();
+        assert!(
+            format!("{e:#}").contains("not an Asimov projection"),
+            "{e:#}"
+        );
+        assert_eq!(cevns_io::stage::exit_code_for(&e), 2);
     }
 }

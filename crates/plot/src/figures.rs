@@ -297,6 +297,80 @@ pub fn fig3(limits: &Limits, overlays: &Overlays) -> Result<Plot> {
     })
 }
 
+/// Two-channel figure: the limit of `model` from `combined` (e.g. CEνNS +
+/// ν–e) against the same model's limit from `baseline` (e.g. CEνNS only),
+/// with the ν–e scattering overlays of the DARKCAST tables when `overlays`
+/// is for this model (they are B−L limits; other models get none).
+pub fn channel_comparison(
+    combined: &Limits,
+    baseline: &Limits,
+    baseline_label: &str,
+    model: &str,
+    overlays: &Overlays,
+) -> Result<Plot> {
+    let limit = combined.model(model)?;
+    let base = baseline.model(model)?;
+    let frame = limit_frame_for(limit.points.iter().chain(&base.points).copied());
+    let (own, shades) = own_limit(&frame, limit);
+    let mut lines = vec![own];
+    let samples: Vec<Option<(f64, f64)>> = base
+        .points
+        .iter()
+        .map(|&(m, g)| g.map(|g| (m, g)))
+        .collect();
+    lines.push(Line {
+        polylines: frame.clip(&samples),
+        colour: PALETTE[1],
+        width: 3,
+        dashed: true,
+        label: Some(format!(
+            "{baseline_label}: 90% CL, {}",
+            base.data.short_label()
+        )),
+    });
+    let mut notes: Vec<String> = no_limit_note(limit).into_iter().collect();
+    if overlays.model == model {
+        for (i, ov) in overlays
+            .overlays
+            .iter()
+            .filter(|o| o.group == Group::NuScattering)
+            .enumerate()
+        {
+            let samples: Vec<Option<(f64, f64)>> = ov
+                .curve
+                .mass_mev
+                .iter()
+                .zip(&ov.curve.lower)
+                .map(|(&m, g)| g.map(|g| (m, g)))
+                .collect();
+            lines.push(Line {
+                polylines: frame.clip(&samples),
+                colour: PALETTE[(i + 3) % PALETTE.len()],
+                width: 2,
+                dashed: false,
+                label: Some(ov.label.clone()),
+            });
+        }
+        notes.push(
+            "thin curves: published ν–e limits (DARKCAST tables), for comparison only".into(),
+        );
+    }
+    Ok(Plot {
+        title: format!(
+            "U(1)′ {}: CEνNS + ν–e vs CEνNS only ({})",
+            limit.label,
+            limit.data.short_label()
+        ),
+        x_desc: "m_Z′ [MeV]".into(),
+        y_desc: format!("g ({})", limit.label),
+        frame,
+        shades,
+        lines,
+        notes,
+        legend: LegendPos::LowerRight,
+    })
+}
+
 /// Fig. 4a/b/c: the limit of `model` alone (no published overlays are shipped).
 pub fn fig4(limits: &Limits, model: &str) -> Result<Plot> {
     let limit = limits.model(model)?;

@@ -8,12 +8,14 @@
 //!   [`Shade`]) and its deterministic rendering to PNG and SVG bytes;
 //! - [`figures`]: the paper's figures as [`Plot`]s, the palette and the
 //!   default ranges of the limit plots;
-//! - [`input`]: reading the `plot` stage's inputs.
+//! - [`input`]: reading the `plot` stage's inputs;
+//! - [`xenonnt`]: the XENONnT 8B CEvNS figures (real data).
 
 pub mod figures;
 pub mod geom;
 pub mod input;
 pub mod render;
+pub mod xenonnt;
 
 pub use figures::{LIMIT_G_RANGE, LIMIT_MASS_RANGE_MEV, PALETTE, limit_frame_for};
 pub use geom::{Frame, Polyline, Scale};

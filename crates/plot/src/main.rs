@@ -19,6 +19,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use cevns_io::OutputSet;
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 
 use crate::input::{Limits, Overlays, Spectrum, read_limits, read_spectrum};
@@ -48,6 +49,14 @@ struct Cli {
     /// `.lmt` files (mass in GeV, lower limit on g_{B−L}) drawn on Fig. 3.
     #[arg(long, value_name = "PATH")]
     overlays: PathBuf,
+    /// Limits of a second run (e.g. CEνNS only) to compare with `--limits`
+    /// (e.g. CEνNS + ν–e): adds `channels-b-l` and `channels-b-3le` figures
+    /// (B−L with the DARKCAST ν–e overlays, and B−3L_e).
+    #[arg(long, value_name = "PATH")]
+    baseline_limits: Option<PathBuf>,
+    /// Legend label of `--baseline-limits`.
+    #[arg(long, default_value = "CEνNS only")]
+    baseline_label: String,
     /// Directory for the figures (created if missing).
     #[arg(long, value_name = "DIR")]
     out_dir: PathBuf,
@@ -98,7 +107,19 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
             masses.len()
         ));
     }
-    let figs = build_figures(&spectrum, &limits, &overlays)?;
+    let mut figs = build_figures(&spectrum, &limits, &overlays)?;
+    let mut stems: Vec<&'static str> = FIGURES.to_vec();
+    if let Some(b) = &cli.baseline_limits {
+        let base = read_limits(b)?;
+        for (stem, model) in [("channels-b-l", "B-L"), ("channels-b-3le", "B-3Le")] {
+            figs.push((
+                stem,
+                figures::channel_comparison(&limits, &base, &cli.baseline_label, model, &overlays)
+                    .context(stem)?,
+            ));
+            stems.push(stem);
+        }
+    }
 
     let mut formats = cli.formats.clone();
     formats.sort();
@@ -108,7 +129,7 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
             "--formats: give at least one of png, svg",
         ));
     }
-    let paths: Vec<PathBuf> = FIGURES
+    let paths: Vec<PathBuf> = stems
         .iter()
         .flat_map(|stem| {
             formats
@@ -134,9 +155,22 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
+mod xenonnt_cli;
+
 fn main() -> ExitCode {
+    // `--xenonnt-bins` selects the XENONnT figures (own flags, xenonnt_cli.rs).
+    if std::env::args().any(|a| a == "--xenonnt-bins" || a.starts_with("--xenonnt-bins=")) {
+        return cevns_io::stage_main("plot", xenonnt_cli::main);
+    }
     cevns_io::stage_main("plot", || {
-        let cli = Cli::parse();
+        let cli: Cli = cevns_io::stage::parse_args();
+        if cli.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&cli.spectrum),
+                Input::File(&cli.limits),
+                Input::Overlays(&cli.overlays),
+            ]);
+        }
         cli.common.init()?;
         run(&cli).map(|_| ())
     })
@@ -236,9 +270,11 @@ mod tests {
                 .to_parquet_bytes(&Provenance::new("chi2-scan").typed_extra(
                     &cevns_io::schema::LimitsExtra {
                         chi2_min: Default::default(),
+                        no_limit: Default::default(),
                         pulls: "test".into(),
                         data_kind: cevns_io::schema::DataKind::Surrogate,
                         calibration: None,
+                        asimov: None,
                     },
                 ))
                 .unwrap(),

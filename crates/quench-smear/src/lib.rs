@@ -16,10 +16,20 @@ use cevns_io::schema::{BinnedRates, BinnedSource, SpectrumCurve, read_rates, res
 pub use cevns_io::schema::{binned_table, spectrum_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{Provenance, Table};
-use cevns_physics::quenching::Quenching;
-use cevns_physics::rate::{
-    DetectorResponse, Response, quenched_spectrum, rate_with_zprime, smeared_spectrum,
+use cevns_physics::detector::quenching::Quenching;
+use cevns_physics::detector::{
+    DetectorResponse, Response, Species, quenched_spectrum, smeared_spectrum,
 };
+use cevns_physics::rate::SourceRates;
+use cevns_physics::zprime::rate_with_zprime;
+
+/// `Z = 32` for nuclear recoils (the label the provenance has always used).
+fn z_label(s: Species) -> String {
+    match s {
+        Species::Nucleus(z) => format!("Z = {z}"),
+        Species::Electron => "electrons".into(),
+    }
+}
 
 /// Benchmark spectra for figures (paper Fig 2).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +61,10 @@ pub struct SmearConfig {
     pub models: PathBuf,
     /// Lindhard k overriding the detector file's (None: the detector's).
     pub k: Option<f64>,
+    /// Analysis threshold [keVee] replacing the detector file's first bin
+    /// edge; the bins keep their width and end at the last whole bin below
+    /// the file's upper edge (threshold scans; None: the file's bins).
+    pub threshold_kevee: Option<f64>,
     /// The benchmark spectra.
     pub spectrum: SpectrumConfig,
 }
@@ -99,28 +113,42 @@ pub struct SmearOutputs {
 pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> {
     cfg.validate()?;
     let sp = &cfg.spectrum;
-    let det = load_detector(&cfg.detector).context("loading the detector")?;
+    let mut det = load_detector(&cfg.detector).context("loading the detector")?;
+    // A Lindhard k on a tabulated curve is bad input naming both, never a
+    // silent switch to Lindhard.
+    det.check_k_override(&cfg.detector, cfg.k)?;
+    if let Some(t) = cfg.threshold_kevee {
+        det = det.with_threshold_kevee(&cfg.detector, t)?;
+    }
     let bins = det.bins(&cfg.detector)?;
     let all_models = load_models(&cfg.models).context("loading models")?;
     let models = select_models(&cfg.models, &all_models, &sp.models)?;
     let (grid, sources) = read_rates(&cfg.rates).context("reading rates")?;
-    // One quenching and one response per element of the target (Lindhard
-    // depends on Z; a compound such as CsI has two).
-    let mut zs: Vec<u32> = sources
+    // One quenching and one response per recoiling species: per element of
+    // the target for nuclear recoils (Lindhard depends on Z; a compound such
+    // as CsI has two).
+    let species = SourceRates::species(&sources);
+    let zs: Vec<u32> = species
         .iter()
-        .flat_map(|s| s.parts.iter().map(|p| p.nucleus.z))
+        .filter_map(|s| match s {
+            Species::Nucleus(z) => Some(*z),
+            Species::Electron => None,
+        })
         .collect();
-    zs.sort_unstable();
-    zs.dedup();
-    if zs.is_empty() {
+    if species.is_empty() {
         return Err(bad_input(format!("{}: no rates", cfg.rates.display())));
     }
     let k_override = cfg.k;
     let efficiency = det.efficiency(&cfg.detector)?;
-    let mut quench: Vec<(u32, Quenching)> = Vec::new();
+    let mut quench: Vec<(Species, Quenching)> = Vec::new();
     let mut parts = Vec::new();
-    for &z in &zs {
-        let q = det.quenching(&cfg.detector, z, k_override)?;
+    for &sp in &species {
+        // Electron recoils are not quenched (T_ee = T_e); nuclear recoils
+        // use the detector's quenching for their Z.
+        let q = match sp {
+            Species::Nucleus(z) => det.quenching(&cfg.detector, z, k_override)?,
+            Species::Electron => Quenching::Unquenched,
+        };
         let r = Response::build(
             &grid,
             &q,
@@ -129,15 +157,16 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
             &efficiency,
             det.ionization_threshold_ev / 1e3,
         )?;
-        parts.push((z, r));
-        quench.push((z, q));
+        parts.push((sp, r));
+        quench.push((sp, q));
     }
     let resp = DetectorResponse::new(parts)?;
     let quench_desc = quench
         .iter()
         .map(|(z, q)| match q {
-            Quenching::Lindhard(l) => format!("Z = {z}: Lindhard k = {}", l.k),
-            Quenching::Table(_) => format!("Z = {z}: tabulated Y(T_nr)"),
+            Quenching::Lindhard(l) => format!("{}: Lindhard k = {}", z_label(*z), l.k),
+            Quenching::Table(_) => format!("{}: tabulated Y(T_nr)", z_label(*z)),
+            Quenching::Unquenched => format!("{}: not quenched", z_label(*z)),
         })
         .collect::<Vec<_>>()
         .join("; ");
@@ -201,15 +230,18 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
         .map(|(name, _, g, m)| {
             let model = models.iter().find(|x| &x.name == name);
             let (mut smeared, mut raw) = (vec![0.0; n], vec![0.0; n]);
-            for (z, q) in &quench {
-                // dR/dT_nr of this element's isotopes, SM or SM + Z'.
+            for (sp, q) in &quench {
+                // dR/dT of this species' recoils, SM or SM + Z'.
                 let mut r = vec![0.0; grid.len()];
                 for s in &selected {
-                    let sm = s.total_for_z(*z);
+                    let sm = s.total_for(*sp);
                     let part = match model {
                         Some(mm) if name != "SM" => {
-                            let kernels: Vec<_> =
-                                s.kernels(mm).into_iter().filter(|k| k.z == *z).collect();
+                            let kernels: Vec<_> = s
+                                .kernels(mm)
+                                .into_iter()
+                                .filter(|k| k.species == *sp)
+                                .collect();
                             rate_with_zprime(&grid, &sm, &kernels, *g, *m)
                         }
                         _ => sm,

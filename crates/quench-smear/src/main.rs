@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cevns_io::stage::{CommonArgs, bad_input};
+use cevns_io::inputs::Input;
+use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, stage_main};
 use quench_smear::{SmearConfig, SpectrumConfig};
 
@@ -44,10 +45,11 @@ struct Args {
     /// Output: fine spectra for figures.
     #[arg(long, value_name = "PARQUET")]
     out_spectrum: PathBuf,
-    /// Lindhard k (dimensionless): `detector` takes the detector file's value,
-    /// a number overrides it (e.g. `--k 0.15`).
-    #[arg(long, default_value = "detector")]
-    k: String,
+    /// Lindhard k (dimensionless), overriding the detector file's k (e.g.
+    /// `--k 0.15`). Absent: the detector file's quenching. An error on a
+    /// detector whose quenching is a tabulated curve.
+    #[arg(long, value_name = "K")]
+    k: Option<f64>,
     /// Models drawn in the benchmark spectra (comma-separated; default: all).
     #[arg(long, value_delimiter = ',')]
     benchmark_models: Vec<String>,
@@ -69,13 +71,25 @@ struct Args {
     /// Fine spectrum: number of points.
     #[arg(long, default_value_t = 246)]
     ee_points: usize,
+    /// Analysis threshold [keVee] replacing the detector file's first bin
+    /// edge; the bins keep their width and end at the last whole bin below
+    /// the file's upper edge (for threshold scans; give chi2-scan the same).
+    #[arg(long, value_name = "KEVEE")]
+    threshold_kevee: Option<f64>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.rates),
+                Input::Detector(&args.detector),
+                Input::File(&args.models),
+            ]);
+        }
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out_response, &args.out_binned, &args.out_spectrum])?;
         let res = quench_smear::run(&args.config()?, &args.common)?;
@@ -102,17 +116,12 @@ fn main() -> ExitCode {
 impl Args {
     /// The flags as one configuration (numbers are checked by the library).
     fn config(&self) -> anyhow::Result<SmearConfig> {
-        let k = match self.k.as_str() {
-            "detector" => None,
-            text => Some(text.parse::<f64>().map_err(|_| {
-                bad_input(format!("--k `{text}` is neither a number nor `detector`"))
-            })?),
-        };
         Ok(SmearConfig {
             rates: self.rates.clone(),
             detector: self.detector.clone(),
             models: self.models.clone(),
-            k,
+            k: self.k,
+            threshold_kevee: self.threshold_kevee,
             spectrum: SpectrumConfig {
                 models: self.benchmark_models.clone(),
                 g: self.benchmark_g,

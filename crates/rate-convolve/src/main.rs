@@ -8,10 +8,12 @@ use anyhow::Context;
 use clap::Parser;
 use rayon::prelude::*;
 
+use cevns_io::inputs::Input;
 use cevns_io::schema::{rates_table, read_fluxes, read_xsec};
 use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, Provenance, stage_main};
-use cevns_physics::rate::{RatePart, SourceRates, sm_rate};
+use cevns_physics::channel::Channel;
+use cevns_physics::rate::{RatePart, SourceRates, channel_rates};
 
 /// Convolve fluxes with cross sections (eq 12): SM dR/dT_nr per source,
 /// flavour and isotope on the recoil grid of `xsec.parquet`.
@@ -40,7 +42,13 @@ struct Args {
 
 fn main() -> ExitCode {
     stage_main("rate-convolve", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.fluxes),
+                Input::File(&args.xsec),
+            ]);
+        }
         args.common.init()?;
         run(&args)
     })
@@ -59,15 +67,20 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .map(|&(f, i)| {
             let fl = &fluxes[f];
             let iso = &isotopes[i];
-            let rate = sm_rate(&iso.nucleus, grid.points(), &iso.k_sm, &fl.spectrum);
+            let channel = iso.channel();
+            let [rate, rate_x1, rate_x2] =
+                channel_rates(&channel, grid.points(), &iso.k_sm, fl.flavour, &fl.spectrum);
             pb.inc(1);
             (
                 f,
                 RatePart {
-                    nucleus: iso.nucleus,
-                    kappa_mev2: iso.kappa_mev2,
+                    channel: channel.name().into(),
+                    target: channel.target(),
+                    kappa_mev2: channel.kappa_mev2(),
                     flavour: fl.flavour,
                     rate,
+                    rate_x1,
+                    rate_x2,
                 },
             )
         })

@@ -9,6 +9,7 @@
 
 pub mod checks;
 pub mod paper;
+pub mod xenonnt;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -102,7 +103,10 @@ fn read(args: &ReportConfig) -> anyhow::Result<Inputs> {
 
     let mut probs = BTreeMap::new();
     for f in read_fluxes(&args.fluxes).context("reading fluxes")? {
-        probs.insert(f.flavour.as_str().to_string(), f.probability);
+        // P_ee per spectrum node; the row-wise reading kept the last node.
+        if let Some(&p) = f.probability.last() {
+            probs.insert(f.flavour.as_str().to_string(), p);
+        }
     }
 
     let binned = read_binned(&args.binned).context("reading binned rates")?;

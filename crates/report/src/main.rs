@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 use cevns_io::{OutputSet, stage_main};
 use report::ReportConfig;
@@ -55,9 +56,54 @@ struct Args {
     common: CommonArgs,
 }
 
+/// `report --xenonnt-fit FIT [--xenonnt-limits LIMITS] [--prl] --out MD`:
+/// the XENONnT section (see `report::xenonnt`).
+#[derive(Debug, Parser)]
+#[command(name = "report", version)]
+struct XenonArgs {
+    /// fit.parquet of `chi2-scan --likelihood`.
+    #[arg(long, value_name = "PARQUET")]
+    xenonnt_fit: PathBuf,
+    /// limits.parquet of `chi2-scan --likelihood` (optional).
+    #[arg(long, value_name = "PARQUET")]
+    xenonnt_limits: Option<PathBuf>,
+    /// Put the PRL 133, 191002 numbers beside ours (`--prl true`).
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set)]
+    prl: bool,
+    /// Output markdown.
+    #[arg(long, value_name = "MD")]
+    out: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn xenonnt_main() -> anyhow::Result<()> {
+    let a = XenonArgs::parse();
+    a.common.init()?;
+    let mut out = OutputSet::new(&[&a.out])?;
+    let md = report::xenonnt::section(&a.xenonnt_fit, a.xenonnt_limits.as_deref(), a.prl)?;
+    out.write_bytes(&a.out, md.as_bytes())?;
+    out.commit()?;
+    a.common.log(format!("report: wrote {}", a.out.display()));
+    Ok(())
+}
+
 fn main() -> ExitCode {
+    if std::env::args().any(|a| a == "--xenonnt-fit" || a.starts_with("--xenonnt-fit=")) {
+        return stage_main("report", xenonnt_main);
+    }
     stage_main("report", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[
+                Input::File(&args.limits),
+                Input::File(&args.binned),
+                Input::File(&args.fluxes),
+                Input::File(&args.paper),
+                Input::File(&args.explanations),
+                Input::Overlays(&args.overlays),
+            ]);
+        }
         args.common.init()?;
         let mut out = OutputSet::new(&[&args.out, &args.out_report])?;
         let res = report::run(&args.config())?;

@@ -7,12 +7,16 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cevns_io::data::load_target;
+use cevns_io::data::{load_binding, load_target};
+use cevns_io::inputs::Input;
 use cevns_io::schema::{XsecGridPoint, XsecIsotope, xsec_grid_table, xsec_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{OutputSet, Provenance, stage_main};
+use cevns_physics::channel::Channel;
+use cevns_physics::channel::electron::{Binding, NuElectron};
+use cevns_physics::detector::RecoilGrid;
 use cevns_physics::form_factor::HelmParams;
-use cevns_physics::rate::RecoilGrid;
+use cevns_physics::nucleus::Nucleus;
 use cevns_physics::xsec::{dsigma_dt_sm, kappa_mev2, sm_prefactor_cm2_per_kev};
 
 /// CEvNS cross sections on a recoil grid for every isotope of a target.
@@ -64,6 +68,12 @@ struct Args {
     /// (E_ν, T) grid: number of log-spaced E_ν points.
     #[arg(long, default_value_t = 200)]
     grid_e_points: usize,
+    /// Add the ν–e channel on the target's electrons: an atomic-data YAML
+    /// with shell binding energies (stepping approximation, e.g.
+    /// data/atomic/binding-energies.yaml) or `free` (all Z electrons free).
+    /// Default: CEvNS only.
+    #[arg(long, value_name = "YAML|free")]
+    electrons: Option<String>,
     /// (E_ν, T) grid: keep every N-th recoil point.
     #[arg(long, default_value_t = 20)]
     grid_t_stride: usize,
@@ -76,7 +86,10 @@ const HEP_ENDPOINT_MEV: f64 = 18.784;
 
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
-        let args = Args::parse();
+        let args: Args = cevns_io::stage::parse_args();
+        if args.common.list_inputs {
+            return cevns_io::inputs::print_list(&[Input::File(&args.target)]);
+        }
         args.common.init()?;
         run(&args)
     })
@@ -140,8 +153,60 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 .iter()
                 .map(|&t| sm_prefactor_cm2_per_kev(n, &helm, s2w, t))
                 .collect(),
+            channel: "cevns".into(),
+            sin2_theta_w: s2w,
         })
         .collect();
+    let mut isotopes = isotopes;
+    let mut electron_files = Vec::new();
+    if let Some(spec) = &args.electrons {
+        // ν–e on the electrons of each element: K(T) = G_F² m_e Z_eff(T)/2π.
+        for el in &target.elements {
+            let binding = if spec == "free" {
+                Binding::Free
+            } else {
+                let path = PathBuf::from(spec);
+                let b = load_binding(&path, el.z).context("loading atomic binding energies")?;
+                if !electron_files.contains(&path) {
+                    electron_files.push(path);
+                }
+                b
+            };
+            let atoms_per_kg = f64::from(el.count)
+                * cevns_physics::units::GRAMS_PER_KG
+                * cevns_physics::units::AVOGADRO
+                / target.molar_mass_g_per_mol;
+            let ch = NuElectron {
+                z: el.z,
+                atoms_per_kg,
+                sin2_theta_w: s2w,
+            };
+            isotopes.push(XsecIsotope {
+                nucleus: Nucleus {
+                    z: el.z,
+                    n: 0,
+                    a: 0,
+                    mass_mev: cevns_physics::units::ELECTRON_MASS_MEV,
+                    targets_per_kg: atoms_per_kg,
+                    abundance: 1.0,
+                },
+                q_sm: 0.0,
+                kappa_mev2: ch.kappa_mev2(),
+                ff2: grid
+                    .points()
+                    .iter()
+                    .map(|&t| binding.z_eff(el.z, t))
+                    .collect(),
+                k_sm: grid
+                    .points()
+                    .iter()
+                    .map(|&t| ch.prefactor_cm2_per_kev(&binding, t))
+                    .collect(),
+                channel: ch.name().into(),
+                sin2_theta_w: s2w,
+            });
+        }
+    }
     args.common.log(format!(
         "xsec-tables: {} with {} isotopes, {} recoil points",
         target.name,
@@ -183,7 +248,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .param("sin2_theta_w", s2w)
         .param("helm", helm)
         .param("helm_convention", "Lewin & Smith 1996: c = 1.23 A^1/3 - 0.60 fm, a = 0.52 fm, s = 0.9 fm, |q|^2 = 2 m_N T")
-        .input("target", &args.target)?;
+        .input("target", &args.target)?
+        .inputs("atomic", electron_files.iter().map(|p| p.as_path()))?;
+    let prov = match &args.electrons {
+        Some(e) => prov.param("electrons", e),
+        None => prov,
+    };
     out.write_bytes(
         &args.out,
         &xsec_table(&grid, &isotopes).to_parquet_bytes(&prov)?,

@@ -25,12 +25,17 @@ pub const COL_G90: &str = "g90";
 /// What the limits were computed from. Written to `cevns.extra.data_kind`
 /// as a sentence a reader of the metadata understands; read back exactly
 /// (no guessing from prefixes).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DataKind {
     /// Surrogate data whose uniform Δ was calibrated (not a measurement).
     Surrogate,
-    /// A dataset that gives its own Δ.
-    Measured,
+    /// A user dataset that gives its own Δ.
+    UserData,
+    /// Real measured data (e.g. the XENONnT public data release).
+    Measured {
+        /// What was measured, e.g. `XENONnT public data (SR0+SR1)`.
+        source: String,
+    },
     /// Asimov pseudo-data (expected sensitivity, not data).
     Asimov {
         /// Exposure [kg day].
@@ -43,7 +48,8 @@ pub enum DataKind {
 }
 
 const SURROGATE: &str = "surrogate: uniform Delta calibrated, not measured data";
-const MEASURED: &str = "user data with Delta";
+const USER_DATA: &str = "user data with Delta";
+const REAL: [&str; 2] = ["measured: ", ", real"];
 const ASIMOV: [&str; 3] = [
     "Asimov projection (expected sensitivity, not data): exposure ",
     " kg day, background ",
@@ -55,7 +61,8 @@ impl DataKind {
     pub fn describe(&self) -> String {
         match self {
             DataKind::Surrogate => SURROGATE.to_string(),
-            DataKind::Measured => MEASURED.to_string(),
+            DataKind::UserData => USER_DATA.to_string(),
+            DataKind::Measured { source } => format!("{}{source}{}", REAL[0], REAL[1]),
             DataKind::Asimov {
                 exposure_kg_day,
                 background,
@@ -71,7 +78,13 @@ impl DataKind {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             SURROGATE => Some(DataKind::Surrogate),
-            MEASURED => Some(DataKind::Measured),
+            USER_DATA => Some(DataKind::UserData),
+            _ if s.starts_with(REAL[0]) => {
+                let source = s.strip_prefix(REAL[0])?.strip_suffix(REAL[1])?;
+                Some(DataKind::Measured {
+                    source: source.to_string(),
+                })
+            }
             _ => {
                 let rest = s.strip_prefix(ASIMOV[0])?;
                 let (e, rest) = rest.split_once(ASIMOV[1])?;
@@ -89,7 +102,8 @@ impl DataKind {
     pub fn short_label(&self) -> &'static str {
         match self {
             DataKind::Surrogate => "CDEX-10 surrogate data",
-            DataKind::Measured => "user data",
+            DataKind::UserData => "user data",
+            DataKind::Measured { .. } => "real data",
             DataKind::Asimov { .. } => "Asimov projection",
         }
     }
@@ -138,19 +152,52 @@ impl Calibration {
     pub const REUSED: &'static str = "reused from another run's calibration";
 }
 
+/// How many masses of one model have no limit, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoLimit {
+    /// Masses where Δχ² ≥ threshold already at `--g-min` (data disfavour g = 0).
+    pub excluded_already_at_g_min: usize,
+    /// Masses not excluded up to `--g-max`.
+    pub not_excluded_up_to_g_max: usize,
+}
+
+/// The set-up of an Asimov projection, for tables that gather many
+/// projections (compare's sensitivity sweep).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AsimovSetup {
+    /// Detector name.
+    pub detector: String,
+    /// Analysis threshold (first bin edge) [keVee].
+    pub threshold_kevee: f64,
+    /// Exposure [kg day].
+    pub exposure_kg_day: f64,
+    /// Flat background [counts kg⁻¹ keVee⁻¹ day⁻¹].
+    pub background: f64,
+    /// Systematic fraction of the background.
+    pub background_syst_frac: f64,
+}
+
 /// The stage-specific facts of limits.parquet and scan.parquet
 /// (`cevns.extra`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LimitsExtra {
-    /// χ²_min of the scan per model.
+    /// χ²_min of the scan per model (empty for likelihoods that profile
+    /// per mass, e.g. the XENONnT Poisson likelihood).
+    #[serde(default)]
     pub chi2_min: BTreeMap<String, f64>,
-    /// How the flux pulls enter χ².
+    /// Per model: how many masses have no limit, and why.
+    #[serde(default)]
+    pub no_limit: BTreeMap<String, NoLimit>,
+    /// How the flux pulls (nuisances) enter χ².
     pub pulls: String,
     /// What the limits were computed from.
     pub data_kind: DataKind,
     /// The calibrated Δ, for surrogate data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<Calibration>,
+    /// The Asimov set-up, for Asimov projections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asimov: Option<AsimovSetup>,
 }
 
 /// The limit of one model along its mass scan.
@@ -262,7 +309,7 @@ pub fn read_limits(path: &Path) -> Result<Limits> {
                 model: model[i].clone(),
                 label: label[i].clone(),
                 points: vec![(m[i], g90[i])],
-                data: extra.data_kind,
+                data: extra.data_kind.clone(),
             }),
         }
     }
@@ -286,15 +333,18 @@ mod tests {
     fn data_kind_roundtrips_exactly() {
         for k in [
             DataKind::Surrogate,
-            DataKind::Measured,
+            DataKind::UserData,
+            DataKind::Measured {
+                source: "XENONnT public data (SR0+SR1)".into(),
+            },
             DataKind::Asimov {
                 exposure_kg_day: 365000.0,
                 background: 0.1,
                 background_syst_frac: 0.05,
             },
         ] {
-            assert_eq!(DataKind::parse(&k.describe()), Some(k));
-            let v = serde_json::to_value(k).unwrap();
+            assert_eq!(DataKind::parse(&k.describe()), Some(k.clone()));
+            let v = serde_json::to_value(&k).unwrap();
             assert_eq!(serde_json::from_value::<DataKind>(v).unwrap(), k);
         }
         assert_eq!(DataKind::parse("surrogate something else"), None);
@@ -304,6 +354,13 @@ mod tests {
     fn null_g90_roundtrips_and_bad_values_are_named() {
         let extra = LimitsExtra {
             chi2_min: BTreeMap::from([("B-L".to_string(), 0.0)]),
+            no_limit: BTreeMap::from([(
+                "B-L".to_string(),
+                NoLimit {
+                    excluded_already_at_g_min: 0,
+                    not_excluded_up_to_g_max: 1,
+                },
+            )]),
             pulls: "p".into(),
             data_kind: DataKind::Surrogate,
             calibration: Some(Calibration {
@@ -314,6 +371,7 @@ mod tests {
                 g90_target: Some(3.93e-5),
                 from: None,
             }),
+            asimov: None,
         };
         let ml = ModelLimit {
             model: "B-L".into(),

@@ -26,7 +26,8 @@ pub mod xsec_grid;
 
 pub use binned::{BinnedRates, BinnedSource, binned_table, read_binned};
 pub use limits::{
-    Calibration, DataKind, Limits, LimitsExtra, ModelLimit, limits_table, read_limits,
+    AsimovSetup, Calibration, DataKind, Limits, LimitsExtra, ModelLimit, NoLimit, limits_table,
+    read_limits,
 };
 pub use scan::{ScanPoint, read_scan, scan_table};
 pub use spectrum::{SpectrumCurve, read_spectrum, spectrum_table};
@@ -34,11 +35,13 @@ pub use xsec_grid::{XsecGridPoint, read_xsec_grid, xsec_grid_table};
 
 use std::path::Path;
 
+use cevns_physics::channel::{Cevns, Target};
+use cevns_physics::detector::resolution::Bins;
+use cevns_physics::detector::{DetectorResponse, RecoilGrid, Response, Species};
 use cevns_physics::flux::{Line, PiecewiseLinear, Spectrum};
 use cevns_physics::nucleus::Nucleus;
 use cevns_physics::oscillation::Flavour;
-use cevns_physics::rate::{DetectorResponse, RatePart, RecoilGrid, Response, SourceRates};
-use cevns_physics::resolution::Bins;
+use cevns_physics::rate::{RatePart, SourceRates};
 
 use crate::error::{IoError, Result};
 use crate::table::{Table, TableReader};
@@ -95,8 +98,10 @@ pub struct FluxEntry {
     pub sigma_frac: f64,
     /// Flavour at Earth.
     pub flavour: Flavour,
-    /// Oscillation probability P(ν_e → flavour) already applied.
-    pub probability: f64,
+    /// Oscillation probability P(ν_e → flavour) already applied, one per
+    /// spectrum node or line, or a single value for all of them (the
+    /// paper's energy-independent eq 8–11).
+    pub probability: Vec<f64>,
     /// Spectrum at Earth for this flavour.
     pub spectrum: Spectrum,
 }
@@ -116,6 +121,7 @@ pub fn fluxes_table(entries: &[FluxEntry]) -> Table {
         vec![],
     );
     for x in entries {
+        let mut node = 0;
         let mut push = |k: &str, en: f64, dd: f64, ll: f64| {
             src.push(x.source.clone());
             fl.push(x.flavour.as_str().to_string());
@@ -123,7 +129,12 @@ pub fn fluxes_table(entries: &[FluxEntry]) -> Table {
             e.push(en);
             d.push(dd);
             l.push(ll);
-            p.push(x.probability);
+            let pi = match x.probability.as_slice() {
+                [one] => *one,
+                all => all.get(node).copied().unwrap_or(f64::NAN),
+            };
+            p.push(pi);
+            node += 1;
             s.push(x.sigma_frac);
         };
         match &x.spectrum {
@@ -198,7 +209,7 @@ pub fn read_fluxes(path: &Path) -> Result<Vec<FluxEntry>> {
             source,
             sigma_frac: s[a],
             flavour,
-            probability: p[a],
+            probability: p[a..b].to_vec(),
             spectrum,
         });
     }
@@ -221,8 +232,33 @@ pub struct XsecIsotope {
     pub kappa_mev2: f64,
     /// Helm |F|² on the grid.
     pub ff2: Vec<f64>,
-    /// K(T) = dσ_SM/dT / (1 − m_N T/2E²), cm² keV⁻¹, on the grid.
+    /// K(T) = dσ_SM/dT / (1 − m_N T/2E²), cm² keV⁻¹, on the grid (for
+    /// ν–e: G_F² m_e Z_eff(T)/2π per atom).
     pub k_sm: Vec<f64>,
+    /// The interaction channel: `cevns`, or `nu-e` for the electrons of the
+    /// atom (then `nucleus` has A = N = 0, the electron mass, and atoms per
+    /// kg; `ff2` holds Z_eff(T)).
+    pub channel: String,
+    /// sin²θ_W of the couplings (ν–e needs it at convolution time).
+    pub sin2_theta_w: f64,
+}
+
+impl XsecIsotope {
+    /// The channel this row describes, ready for the flux convolution.
+    pub fn channel(&self) -> cevns_physics::channel::AnyChannel {
+        use cevns_physics::channel::{AnyChannel, NuElectron};
+        match self.channel.as_str() {
+            "nu-e" => AnyChannel::NuElectron(NuElectron {
+                z: self.nucleus.z,
+                atoms_per_kg: self.nucleus.targets_per_kg,
+                sin2_theta_w: self.sin2_theta_w,
+            }),
+            _ => AnyChannel::Cevns(Cevns {
+                nucleus: self.nucleus,
+                kappa_mev2: self.kappa_mev2,
+            }),
+        }
+    }
 }
 
 /// xsec.parquet: `a`, `z`, `n`, `abundance`, `mass_mev`, `targets_per_kg`,
@@ -256,7 +292,7 @@ pub fn xsec_table(grid: &RecoilGrid, isotopes: &[XsecIsotope]) -> Table {
             })
         })
         .collect();
-    Table::new()
+    let t = Table::new()
         .u32("a", "1", repu(&|x| x.nucleus.a))
         .u32("z", "1", repu(&|x| x.nucleus.z))
         .u32("n", "1", repu(&|x| x.nucleus.n))
@@ -286,7 +322,21 @@ pub fn xsec_table(grid: &RecoilGrid, isotopes: &[XsecIsotope]) -> Table {
                 .flat_map(|x| x.k_sm.iter().copied())
                 .collect(),
         )
-        .f64("e_nu_min_mev", "MeV", emin)
+        .f64("e_nu_min_mev", "MeV", emin);
+    // Tables with a second channel say which row is which; CEvNS-only
+    // tables keep the original columns.
+    if isotopes.iter().any(|x| x.channel != "cevns") {
+        t.str(
+            "channel",
+            isotopes
+                .iter()
+                .flat_map(|x| std::iter::repeat_n(x.channel.clone(), n))
+                .collect(),
+        )
+        .f64("sin2_theta_w", "1", rep(&|x| x.sin2_theta_w))
+    } else {
+        t
+    }
 }
 
 /// Read xsec.parquet: the recoil grid and per-isotope tables.
@@ -306,9 +356,24 @@ pub fn read_xsec(path: &Path) -> Result<(RecoilGrid, Vec<XsecIsotope>)> {
         t.f64("ff2")?,
         t.f64("k_sm_cm2_per_kev")?,
     );
+    let (chan, s2w) = if t.has("channel") {
+        (t.str("channel")?, t.f64("sin2_theta_w")?)
+    } else {
+        (vec!["cevns".to_string(); a.len()], vec![f64::NAN; a.len()])
+    };
+    let keys: Vec<(String, u32, u32)> = (0..a.len())
+        .map(|i| (chan[i].clone(), z[i], a[i]))
+        .collect();
     let mut grid: Option<RecoilGrid> = None;
     let mut out = Vec::new();
-    for (_, s, e) in runs(&a) {
+    for ((channel, _, _), s, e) in runs(&keys) {
+        if channel != "cevns" && channel != "nu-e" {
+            return Err(bad(
+                path,
+                format!("row {s} column `channel`"),
+                format!("`{channel}` is not cevns|nu-e"),
+            ));
+        }
         same_grid(path, &mut grid, &tk[s..e])?;
         if m[s] <= 0.0 || npk[s] < 0.0 {
             return Err(bad(
@@ -330,6 +395,8 @@ pub fn read_xsec(path: &Path) -> Result<(RecoilGrid, Vec<XsecIsotope>)> {
             kappa_mev2: k[s],
             ff2: ff2[s..e].to_vec(),
             k_sm: ksm[s..e].to_vec(),
+            channel,
+            sin2_theta_w: s2w[s],
         });
     }
     let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
@@ -355,15 +422,24 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         vec![],
         vec![],
     );
+    let (mut ch, mut r1, mut r2) = (vec![], vec![], vec![]);
     for sr in sources {
         for p in &sr.parts {
+            // Electrons: A = N = 0 and the electron mass.
+            let (na, nz, nn) = match p.target {
+                Target::Nucleus(nuc) => (nuc.a, nuc.z, nuc.n),
+                Target::Electrons { z, .. } => (0, z, 0),
+            };
             for (j, &tt) in grid.points().iter().enumerate() {
                 src.push(sr.source.clone());
                 fl.push(p.flavour.as_str().to_string());
-                a.push(p.nucleus.a);
-                z.push(p.nucleus.z);
-                n.push(p.nucleus.n);
-                m.push(p.nucleus.mass_mev);
+                a.push(na);
+                z.push(nz);
+                n.push(nn);
+                m.push(p.target.recoil_mass_mev());
+                ch.push(p.channel.clone());
+                r1.push(p.rate_x1[j]);
+                r2.push(p.rate_x2[j]);
                 k.push(p.kappa_mev2);
                 s.push(sr.sigma_frac);
                 t.push(tt);
@@ -371,7 +447,7 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
             }
         }
     }
-    Table::new()
+    let table = Table::new()
         .str("source", src)
         .str("flavour", fl)
         .u32("a", "1", a)
@@ -381,7 +457,17 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         .f64("kappa_mev2", "MeV^2", k)
         .f64("sigma_frac", "1", s)
         .f64("t_nr_kev", "keV", t)
-        .f64("dr_dt", "counts kg^-1 keV^-1 day^-1", r)
+        .f64("dr_dt", "counts kg^-1 keV^-1 day^-1", r);
+    // With a second channel the Z' pieces are not (1 + x)² of the SM rate:
+    // store them (CEvNS-only tables keep the original columns).
+    if ch.iter().any(|c| c != "cevns") {
+        table
+            .str("channel", ch)
+            .f64("dr_dt_x1", "counts kg^-1 keV^-1 day^-1", r1)
+            .f64("dr_dt_x2", "counts kg^-1 keV^-1 day^-1", r2)
+    } else {
+        table
+    }
 }
 
 /// Read rates.parquet.
@@ -404,27 +490,59 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
             "rate must be >= 0",
         ));
     }
-    let keys: Vec<(String, String, u32)> = (0..src.len())
-        .map(|i| (src[i].clone(), fl[i].clone(), a[i]))
+    let (ch, x1, x2) = if t.has("channel") {
+        (
+            t.str("channel")?,
+            Some(t.f64("dr_dt_x1")?),
+            Some(t.f64("dr_dt_x2")?),
+        )
+    } else {
+        (vec!["cevns".to_string(); src.len()], None, None)
+    };
+    let keys: Vec<(String, String, String, u32, u32)> = (0..src.len())
+        .map(|i| (src[i].clone(), fl[i].clone(), ch[i].clone(), z[i], a[i]))
         .collect();
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
-    for ((source, flavour, _), b, e) in runs(&keys) {
+    for ((source, flavour, channel, _, _), b, e) in runs(&keys) {
         same_grid(path, &mut grid, &tk[b..e])?;
         let flavour = Flavour::parse(&flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
-        let part = RatePart {
-            nucleus: Nucleus {
+        let rate = r[b..e].to_vec();
+        let target = match channel.as_str() {
+            "cevns" => Target::Nucleus(Nucleus {
                 z: z[b],
                 n: n[b],
                 a: a[b],
                 mass_mev: m[b],
                 targets_per_kg: 0.0,
                 abundance: 0.0,
+            }),
+            "nu-e" => Target::Electrons {
+                z: z[b],
+                atoms_per_kg: 0.0,
             },
+            other => {
+                return Err(bad(
+                    path,
+                    format!("row {b} column `channel`"),
+                    format!("`{other}` is not cevns|nu-e"),
+                ));
+            }
+        };
+        let (rate_x1, rate_x2) = match (&x1, &x2) {
+            (Some(x1), Some(x2)) => (x1[b..e].to_vec(), x2[b..e].to_vec()),
+            // CEvNS-only table: dR = dR_SM (1 + x)² (eq 7).
+            _ => (Cevns::interference_rate(&rate), rate.clone()),
+        };
+        let part = RatePart {
+            channel,
+            target,
             kappa_mev2: k[b],
             flavour,
-            rate: r[b..e].to_vec(),
+            rate_x1,
+            rate_x2,
+            rate,
         };
         match out.iter_mut().find(|x| x.source == source) {
             Some(x) => x.parts.push(part),
@@ -447,7 +565,12 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
 pub fn response_table(grid: &RecoilGrid, resp: &DetectorResponse) -> Table {
     let (mut zs, mut bin, mut lo, mut hi, mut t, mut w) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for (z, r) in resp.parts() {
+    for (sp, r) in resp.parts() {
+        // z = 0 marks the electron-recoil response.
+        let z = match sp {
+            Species::Nucleus(z) => z,
+            Species::Electron => &0,
+        };
         for i in 0..r.bins.len() {
             let (l, h) = r.bins.bin(i);
             for (j, &tt) in grid.points().iter().enumerate() {
@@ -512,7 +635,11 @@ pub fn read_response(path: &Path, grid: &RecoilGrid) -> Result<DetectorResponse>
         }
         let bins = Bins::from_edges(edges).map_err(phys)?;
         parts.push((
-            z,
+            if z == 0 {
+                Species::Electron
+            } else {
+                Species::Nucleus(z)
+            },
             Response::from_parts(bins, w[zs0..ze].to_vec(), grid.len()).map_err(phys)?,
         ));
     }

@@ -1,15 +1,76 @@
-//! CEvNS differential cross sections: Standard Model (eq 1–3) and the U(1)'
-//! vector Z' with full interference (eq 5–7).
+//! CEvNS: coherent elastic neutrino–nucleus scattering, the paper's channel.
+//! Differential cross sections: Standard Model (eq 1–3) and the U(1)'
+//! vector Z' with full interference (eq 5–7), and [`Cevns`], the
+//! [`Channel`] implementation the generic rate code uses.
 //!
 //! All cross sections are in cm² keV⁻¹ and factorise as
 //! dσ/dT(E, T) = K(T) · (1 − m_N T/(2E²)), with the recoil-only prefactor K
 //! from [`sm_prefactor_cm2_per_kev`]. The flux convolution exploits this (see
-//! [`crate::flux`]).
+//! [`crate::flux`]). The Z' multiplies the SM cross section by (1 + x)²
+//! (eq 7), so the interference and pure-Z' terms are 2× and 1× the SM
+//! polynomial.
 
+use crate::channel::{Channel, EnergyTerms, Target};
 use crate::form_factor::HelmParams;
 use crate::kinematics::kinematic_factor;
 use crate::nucleus::Nucleus;
+use crate::oscillation::Flavour;
 use crate::units::{G_F_MEV2, HBARC_MEV_CM, KEV_PER_MEV, kev_to_mev};
+
+/// CEvNS on one isotope, as a [`Channel`]: flavour-blind SM cross section
+/// K(T)(1 − m_N T/2E²) and the Z' factor (1 + x)², x = g² Q'_ℓ q_N κ/(m_Z'² +
+/// 2 m_N T) (eq 7).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cevns {
+    /// The isotope.
+    pub nucleus: Nucleus,
+    /// κ = 1/(√2 G_F Q_SM), MeV² ([`kappa_mev2`]).
+    pub kappa_mev2: f64,
+}
+
+impl Cevns {
+    /// The channel for `nucleus` at weak mixing angle `sin2_theta_w`.
+    pub fn new(nucleus: Nucleus, sin2_theta_w: f64) -> Self {
+        Self {
+            nucleus,
+            kappa_mev2: kappa_mev2(&nucleus, sin2_theta_w),
+        }
+    }
+}
+
+impl Cevns {
+    /// The interference rate R₁ = 2 R₀ of eq 7's (1 + x)² from the SM rate
+    /// (what [`Channel::energy_terms`] gives, without a second convolution).
+    pub fn interference_rate(sm: &[f64]) -> Vec<f64> {
+        sm.iter().map(|v| 2.0 * v).collect()
+    }
+}
+
+impl Channel for Cevns {
+    fn name(&self) -> &'static str {
+        "cevns"
+    }
+
+    fn target(&self) -> Target {
+        Target::Nucleus(self.nucleus)
+    }
+
+    fn kappa_mev2(&self) -> f64 {
+        self.kappa_mev2
+    }
+
+    /// Eq 1: 1 − m_N T/(2E²); eq 7: (1 + x)² = 1 + 2x + x².
+    fn energy_terms(&self, _flavour: Flavour, t_mev: f64) -> EnergyTerms {
+        let half_mt = 0.5 * self.nucleus.mass_mev * t_mev;
+        let sm = [1.0, 0.0, -half_mt];
+        EnergyTerms {
+            sm,
+            x1: [2.0, 0.0, -(2.0 * half_mt)],
+            x2: sm,
+            x1_nonneg: true,
+        }
+    }
+}
 
 /// Recoil-dependent prefactor of eq 1 in cm² keV⁻¹:
 /// K(T) = G_F² m_N Q_SM² |F(q²)|² / π · (ħc)², so that
@@ -179,6 +240,22 @@ mod tests {
         // Q_SM < 0 and Q'_ℓ q_N = −A < 0: x > 0.
         let x = zprime_x(&ge74(), S2W, 1e-5, -1.0, 74.0, 1.0, 1.0);
         assert!(x > 0.0);
+    }
+
+    #[test]
+    fn channel_terms_are_eq1_and_eq7() {
+        // K(T)·Σ cₖ E⁻ᵏ must be eq 1, and sm + x x1 + x² x2 must be (1 + x)² sm.
+        let n = ge74();
+        let c = Cevns::new(n, S2W);
+        let (e, t_kev, x) = (9.0, 1.7, 0.37);
+        let t = kev_to_mev(t_kev);
+        let tm = c.energy_terms(Flavour::Mu, t);
+        let poly = |p: [f64; 3]| p[0] + p[1] / e + p[2] / (e * e);
+        assert!((poly(tm.sm) - kinematic_factor(n.mass_mev, t, e)).abs() < 1e-15);
+        let full = poly(tm.sm) + x * poly(tm.x1) + x * x * poly(tm.x2);
+        assert!((full / ((1.0 + x).powi(2) * poly(tm.sm)) - 1.0).abs() < 1e-14);
+        assert_eq!(c.target().recoil_mass_mev(), n.mass_mev);
+        assert!((c.e_nu_min_mev(c.t_max_mev(e)) / e - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -146,7 +146,7 @@ impl QuenchingTable {
         if t_nr_kev >= self.t_kev[n - 1] {
             return self.y[n - 1];
         }
-        crate::rate::interp_loglog(&self.t_kev, &self.y, t_nr_kev)
+        crate::numerics::interp_loglog(&self.t_kev, &self.y, t_nr_kev)
     }
 }
 
@@ -157,6 +157,8 @@ pub enum Quenching {
     Lindhard(Lindhard),
     /// Tabulated Y(T_nr).
     Table(QuenchingTable),
+    /// No quenching, Y = 1: electron recoils (T_ee = T_e).
+    Unquenched,
 }
 
 impl Quenching {
@@ -165,6 +167,7 @@ impl Quenching {
         match self {
             Quenching::Lindhard(l) => l.y(t_nr_kev),
             Quenching::Table(t) => t.y(t_nr_kev),
+            Quenching::Unquenched => 1.0,
         }
     }
 
@@ -178,6 +181,7 @@ impl Quenching {
     pub fn jacobian(&self, t_nr_kev: f64) -> f64 {
         match self {
             Quenching::Lindhard(l) => l.jacobian(t_nr_kev),
+            Quenching::Unquenched => 1.0,
             Quenching::Table(_) => {
                 let h = 1e-4;
                 let (a, b) = (t_nr_kev * (1.0 - h), t_nr_kev * (1.0 + h));
@@ -190,6 +194,7 @@ impl Quenching {
     pub fn t_nr(&self, t_ee_kev: f64) -> f64 {
         match self {
             Quenching::Lindhard(l) => l.t_nr(t_ee_kev),
+            Quenching::Unquenched => t_ee_kev,
             Quenching::Table(_) => invert(|t| self.t_ee(t), t_ee_kev),
         }
     }
