@@ -50,12 +50,16 @@ fn xenon_asimov_projection_end_to_end() {
         dir.path(),
         &["--asimov-detector", "data/detectors/xenon-example.yaml"],
     );
-    let t = cevns_io::TableReader::open(&dir.path().join("limits.parquet")).unwrap();
-    let extra = t.meta_json("cevns.extra").unwrap();
-    assert!(extra["data_kind"].as_str().unwrap().starts_with("Asimov"));
+    let extra = cevns_io::schema::read_limits(&dir.path().join("limits.parquet"))
+        .unwrap()
+        .extra;
+    assert!(matches!(
+        extra.data_kind,
+        cevns_io::schema::DataKind::Asimov { .. }
+    ));
     // Asimov data equal the SM expectation: χ²_min = 0 (at g = 0, no pulls).
-    for (_, v) in extra["chi2_min"].as_object().unwrap() {
-        assert!(v.as_f64().unwrap().abs() < 1e-9, "{v}");
+    for v in extra.chi2_min.values() {
+        assert!(v.abs() < 1e-9, "{v}");
     }
     let rows = limits(&dir.path().join("limits.parquet"));
     common::assert_flat_then_linear(&rows, 0.03);

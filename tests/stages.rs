@@ -154,13 +154,14 @@ fn calibration_hits_the_target_and_is_recorded() {
     let c = chain();
     let rows = limits(&c.out.join("limits.parquet"));
     assert!((g90(&rows, "B-L", 0.01) / 3.93e-5 - 1.0).abs() < 1e-6);
-    let t = TableReader::open(&c.out.join("limits.parquet")).unwrap();
-    let extra = t.meta_json("cevns.extra").unwrap();
-    let delta = extra["calibration"]["delta_counts_per_kg_kevee_day"]
-        .as_f64()
-        .unwrap();
+    let extra = cevns_io::schema::read_limits(&c.out.join("limits.parquet"))
+        .unwrap()
+        .extra;
+    let cal = extra.calibration.unwrap();
+    let delta = cal.delta_counts_per_kg_kevee_day;
     assert!(delta > 0.0 && delta.is_finite());
-    assert!(extra["data_kind"].as_str().unwrap().contains("surrogate"));
+    assert_eq!(cal.model.as_deref(), Some("B-L"));
+    assert_eq!(extra.data_kind, cevns_io::schema::DataKind::Surrogate);
 }
 
 #[test]

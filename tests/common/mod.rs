@@ -103,18 +103,18 @@ pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
     );
 }
 
-/// Limits (model, mass, g90) of a limits.parquet.
+/// Limits (model, mass, g90) of a limits.parquet, read through the typed
+/// reader; g90 is NaN where the scan found no limit (so that a test using
+/// it fails loudly).
 pub fn limits(path: &Path) -> Vec<(String, f64, f64)> {
-    let t = cevns_io::TableReader::open(path).unwrap();
-    let (m, x, g) = (
-        t.str("model").unwrap(),
-        t.f64("m_zp_mev").unwrap(),
-        t.f64("g90").unwrap(),
-    );
-    m.into_iter()
-        .zip(x)
-        .zip(g)
-        .map(|((a, b), c)| (a, b, c))
+    let l = cevns_io::schema::read_limits(path).unwrap();
+    l.models
+        .iter()
+        .flat_map(|x| {
+            x.points
+                .iter()
+                .map(|&(m, g)| (x.model.clone(), m, g.unwrap_or(f64::NAN)))
+        })
         .collect()
 }
 

@@ -480,7 +480,7 @@ fn a_closed_stderr_does_not_break_a_stage() {
 #[test]
 fn an_excess_gives_no_limit_and_says_so() {
     // Δχ² above threshold already at --g-min is not a limit (issue 10:
-    // before, g90 = g_min was written with has_limit = 1).
+    // before, g90 = g_min was written as a limit).
     let dir = scratch();
     let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
     let mut out = String::new();

@@ -128,6 +128,16 @@ impl Provenance {
         self
     }
 
+    /// Record every field of a typed extras struct (e.g.
+    /// [`crate::schema::LimitsExtra`]) as an extra fact; read it back with
+    /// [`crate::TableReader::extra`].
+    pub fn typed_extra(mut self, extra: &impl serde::Serialize) -> Self {
+        if let Ok(Value::Object(map)) = serde_json::to_value(extra) {
+            self.extra.extend(map);
+        }
+        self
+    }
+
     /// Record an input file by role, with its content hash. Only the file
     /// name is kept, so that runs in different directories stay
     /// byte-identical.

@@ -36,10 +36,21 @@ impl Table {
         Self::default()
     }
 
-    fn push(mut self, name: &str, unit: &str, dt: DataType, a: ArrayRef) -> Self {
+    fn push(self, name: &str, unit: &str, dt: DataType, a: ArrayRef) -> Self {
+        self.push_field(name, unit, dt, false, a)
+    }
+
+    fn push_field(
+        mut self,
+        name: &str,
+        unit: &str,
+        dt: DataType,
+        nullable: bool,
+        a: ArrayRef,
+    ) -> Self {
         let meta = HashMap::from([("unit".to_string(), unit.to_string())]);
         self.fields
-            .push(Field::new(name, dt, false).with_metadata(meta));
+            .push(Field::new(name, dt, nullable).with_metadata(meta));
         self.arrays.push(a);
         self.units.insert(name.to_string(), unit.to_string());
         self
@@ -51,6 +62,18 @@ impl Table {
             name,
             unit,
             DataType::Float64,
+            Arc::new(Float64Array::from(v)),
+        )
+    }
+
+    /// Add a nullable float column: `None` is an Arrow null (e.g. "no limit
+    /// at this mass"), never a sentinel value.
+    pub fn f64_opt(self, name: &str, unit: &str, v: Vec<Option<f64>>) -> Self {
+        self.push_field(
+            name,
+            unit,
+            DataType::Float64,
+            true,
             Arc::new(Float64Array::from(v)),
         )
     }
@@ -77,12 +100,18 @@ impl Table {
             path: PathBuf::from("<parquet>"),
             msg,
         };
-        let schema = Arc::new(Schema::new(self.fields.clone()));
-        let batch = RecordBatch::try_new(schema.clone(), self.arrays.clone())
-            .map_err(|e| err(e.to_string()))?;
         let units = serde_json::to_string(&self.units).map_err(|e| err(e.to_string()))?;
         let mut kv = prov.key_values();
         kv.push(KeyValue::new("cevns.units".to_string(), units));
+        // The same provenance on the Arrow schema, so that pyarrow, polars and
+        // pandas users see the `cevns.*` keys (`pq.read_table(f).schema.metadata`).
+        let schema_meta: HashMap<String, String> = kv
+            .iter()
+            .filter_map(|k| Some((k.key.clone(), k.value.clone()?)))
+            .collect();
+        let schema = Arc::new(Schema::new_with_metadata(self.fields.clone(), schema_meta));
+        let batch = RecordBatch::try_new(schema.clone(), self.arrays.clone())
+            .map_err(|e| err(e.to_string()))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_statistics_enabled(EnabledStatistics::Chunk)
@@ -177,6 +206,15 @@ impl TableReader {
         })
     }
 
+    /// The typed provenance extras (`cevns.extra`) of the file.
+    pub fn extra<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(self.meta_json("cevns.extra")?).map_err(|e| IoError::BadValue {
+            path: self.path.clone(),
+            what: "metadata `cevns.extra`".into(),
+            reason: e.to_string(),
+        })
+    }
+
     /// Check that the file was written by the expected stage.
     pub fn expect_stage(&self, stage: &str) -> Result<()> {
         match self.meta("cevns.stage") {
@@ -221,6 +259,20 @@ impl TableReader {
 
     /// A float column; every value must be finite.
     pub fn f64(&self, name: &str) -> Result<Vec<f64>> {
+        let out = self.f64_nonnull(name)?;
+        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
+            return Err(IoError::BadValue {
+                path: self.path.clone(),
+                what: format!("column `{name}` row {row}"),
+                reason: format!("value {} is not finite", out[row]),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A float column without nulls whose values may be NaN or infinite
+    /// (e.g. Δχ² where χ² overflows at the largest couplings).
+    pub fn f64_nonnull(&self, name: &str) -> Result<Vec<f64>> {
         let mut out = Vec::with_capacity(self.num_rows());
         for a in self.columns(name)? {
             let arr = a
@@ -236,14 +288,34 @@ impl TableReader {
             }
             out.extend(arr.values().iter().copied());
         }
-        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
+        Ok(out)
+    }
+
+    /// A nullable float column: nulls become `None`; every non-null value
+    /// must be finite.
+    pub fn f64_opt(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let mut out = Vec::with_capacity(self.num_rows());
+        for a in self.columns(name)? {
+            let arr = a
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| self.type_err(name, &a, "Float64"))?;
+            out.extend(arr.iter());
+        }
+        if let Some(row) = out.iter().position(|v| v.is_some_and(|x| !x.is_finite())) {
             return Err(IoError::BadValue {
                 path: self.path.clone(),
                 what: format!("column `{name}` row {row}"),
-                reason: format!("value {} is not finite", out[row]),
+                reason: format!("value {:?} is not finite", out[row]),
             });
         }
         Ok(out)
+    }
+
+    /// The unit of a column (Arrow field metadata `unit`).
+    pub fn unit(&self, name: &str) -> Option<&str> {
+        let f = self.schema.field_with_name(name).ok()?;
+        f.metadata().get("unit").map(String::as_str)
     }
 
     /// A u32 column.
@@ -303,6 +375,33 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(r.f64("s"), Err(IoError::ColumnType { .. })));
+        assert_eq!(r.unit("x_kev"), Some("keV"));
+    }
+
+    #[test]
+    fn provenance_is_on_the_arrow_schema_and_nulls_roundtrip() {
+        let t = Table::new().f64_opt("g90", "1", vec![Some(1e-5), None]);
+        let prov = Provenance::new("test-stage").param("k", 1);
+        let bytes = t.to_parquet_bytes(&prov).unwrap();
+        // Read the Arrow schema as pyarrow does (from the embedded
+        // ARROW:schema), not the Parquet footer.
+        let b = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).unwrap();
+        let schema = b.schema();
+        assert_eq!(
+            schema.metadata().get("cevns.stage").map(String::as_str),
+            Some("test-stage")
+        );
+        assert!(schema.metadata().contains_key("cevns.params"));
+        assert!(schema.metadata().contains_key("cevns.units"));
+        let f = schema.field_with_name("g90").unwrap();
+        assert!(f.is_nullable());
+        assert_eq!(f.metadata().get("unit").map(String::as_str), Some("1"));
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        assert_eq!(r.f64_opt("g90").unwrap(), vec![Some(1e-5), None]);
+        assert!(r.f64("g90").is_err(), "non-null reader rejects nulls");
     }
 
     #[test]

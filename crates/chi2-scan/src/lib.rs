@@ -15,7 +15,10 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use cevns_io::data::{load_dataset, load_models, select_models};
-use cevns_io::schema::{read_rates, read_response};
+use cevns_io::schema::{
+    AsimovSetup, Calibration, DataKind, LimitsExtra, ModelLimit, NoLimit, ScanPoint, limits_table,
+    read_limits, read_rates, read_response, scan_table,
+};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{Provenance, Table};
 use cevns_physics::model::U1Model;
@@ -180,17 +183,27 @@ impl ScanConfig {
 /// The outputs of a scan, in memory.
 #[derive(Debug)]
 pub struct ScanOutputs {
-    /// limits.parquet: model, label, m_zp_mev [MeV], g90.
-    pub limits: Table,
+    /// The limit curve of every model (limits.parquet).
+    pub limits: Vec<ModelLimit>,
     /// limits.csv body (header line `model,m_zp_mev,g90`, no provenance).
     pub limits_csv: String,
-    /// scan.parquet: model, m_zp_mev [MeV], g, delta_chi2.
-    pub scan: Table,
+    /// Δχ² on the (m, g) grid (scan.parquet).
+    pub scan: Vec<ScanPoint>,
     /// Provenance of all three files.
     pub provenance: Provenance,
 }
 
 impl ScanOutputs {
+    /// limits.parquet as a table.
+    pub fn limits_table(&self) -> Table {
+        limits_table(&self.limits)
+    }
+
+    /// scan.parquet as a table.
+    pub fn scan_table(&self) -> Table {
+        scan_table(&self.scan)
+    }
+
     /// limits.csv: plain CSV, header first, that pandas/polars read with
     /// default options; the provenance is in limits.parquet's metadata.
     pub fn csv_bytes(&self) -> Vec<u8> {
@@ -231,9 +244,9 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         DataSource::Measured { path, delta } => {
             let (b, c) = measured(ctx, path, delta, &inputs)?;
             let kind = if c.is_some() {
-                "surrogate: uniform Delta calibrated, not measured data".to_string()
+                DataKind::Surrogate
             } else {
-                "user data with Delta".to_string()
+                DataKind::UserData
             };
             (b, c, kind)
         }
@@ -253,11 +266,11 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         cevns_physics::stats::log_grid(cfg.masses.min_mev, cfg.masses.max_mev, cfg.masses.points);
     check_finite_data(&binned)?;
     let pb = ctx.progress((models.len() * masses.len()) as u64, "chi2-scan");
-    let (mut lm, mut ll, mut lmass, mut lg, mut lhas) = (vec![], vec![], vec![], vec![], vec![]);
-    let (mut sm, mut smass, mut sg, mut sd) = (vec![], vec![], vec![], vec![]);
+    let mut limit_curves = Vec::new();
+    let mut scan_points = Vec::new();
     let mut csv = String::from("model,m_zp_mev,g90\n");
-    let mut chi2_mins = serde_json::Map::new();
-    let mut no_limit = serde_json::Map::new();
+    let mut chi2_mins = std::collections::BTreeMap::new();
+    let mut no_limit = std::collections::BTreeMap::new();
     for model in &models {
         let bm = BinnedModel::new(&response, &sources, model);
         let polys: Vec<_> = masses
@@ -302,7 +315,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
                 cfg.data.path().display()
             )));
         }
-        chi2_mins.insert(model.name.clone(), serde_json::json!(chi2_min));
+        chi2_mins.insert(model.name.clone(), chi2_min);
         // The coarse crossing comes from the scan already made; only the
         // root refinement evaluates χ² again.
         let limits: Vec<Limit> = chi2s
@@ -337,29 +350,32 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         }
         no_limit.insert(
             model.name.clone(),
-            serde_json::json!({
-                "excluded_already_at_g_min": below,
-                "not_excluded_up_to_g_max": above,
-            }),
+            NoLimit {
+                excluded_already_at_g_min: below,
+                not_excluded_up_to_g_max: above,
+            },
         );
         let limits: Vec<Option<f64>> = limits.iter().map(|l| l.value()).collect();
         for (i, &m) in masses.iter().enumerate() {
-            lm.push(model.name.clone());
-            ll.push(model.display().to_string());
-            lmass.push(m);
-            lg.push(limits[i].unwrap_or(0.0));
-            lhas.push(u32::from(limits[i].is_some()));
             match limits[i] {
                 Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", model.name, m, g)?,
                 None => writeln!(csv, "{},{:.6e},", model.name, m)?,
             }
             for (j, &g) in gs.iter().enumerate() {
-                sm.push(model.name.clone());
-                smass.push(m);
-                sg.push(g);
-                sd.push(scan[i][j] - chi2_min);
+                scan_points.push(ScanPoint {
+                    model: model.name.clone(),
+                    m_zp_mev: m,
+                    g,
+                    delta_chi2: scan[i][j] - chi2_min,
+                });
             }
         }
+        limit_curves.push(ModelLimit {
+            model: model.name.clone(),
+            label: model.display().to_string(),
+            points: masses.iter().copied().zip(limits.iter().copied()).collect(),
+            data: data_kind.clone(),
+        });
         let at = |target: f64| {
             masses.iter().zip(&limits).min_by(|a, b| {
                 (a.0.ln() - target.ln())
@@ -377,7 +393,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     pb.finish_and_clear();
 
     let (cal_model, cal_mass, cal_g90) = cfg.calibration_params();
-    let mut prov = Provenance::new("chi2-scan")
+    let prov = Provenance::new("chi2-scan")
         .param(
             "models",
             models.iter().map(|m| m.name.clone()).collect::<Vec<_>>(),
@@ -397,34 +413,19 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         .input("data", cfg.data.path())?
         .inputs("delta-from", cfg.delta_from())?
         .input("models", &cfg.models)?
-        .extra("chi2_min", chi2_mins)
-        .extra("no_limit", no_limit)
-        .extra(
-            "pulls",
-            "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)",
-        );
-    prov = prov.extra("data_kind", &data_kind);
-    if let Some(a) = &asimov_setup {
-        prov = prov.extra("asimov", a);
-    }
-    if let Some(c) = &calibration {
-        prov = prov.extra("calibration", c);
-    }
-    let limits = Table::new()
-        .str("model", lm)
-        .str("label", ll)
-        .f64("m_zp_mev", "MeV", lmass)
-        .f64("g90", "1", lg)
-        .u32("has_limit", "1", lhas);
-    let scan = Table::new()
-        .str("model", sm)
-        .f64("m_zp_mev", "MeV", smass)
-        .f64("g", "1", sg)
-        .f64("delta_chi2", "1", sd);
+        .typed_extra(&LimitsExtra {
+            chi2_min: chi2_mins,
+            no_limit,
+            pulls: "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)"
+                .into(),
+            data_kind,
+            calibration,
+            asimov: asimov_setup,
+        });
     Ok(ScanOutputs {
-        limits,
+        limits: limit_curves,
         limits_csv: csv,
-        scan,
+        scan: scan_points,
         provenance: prov,
     })
 }
@@ -444,7 +445,7 @@ fn measured(
     path: &Path,
     delta_source: &DeltaSource,
     inp: &Inputs<'_>,
-) -> anyhow::Result<(BinnedData, Option<serde_json::Value>)> {
+) -> anyhow::Result<(BinnedData, Option<Calibration>)> {
     let data = load_dataset(path).context("loading the dataset")?;
     let edges = inp.response.bins().edges();
     if edges.len() != data.edges.len()
@@ -481,27 +482,28 @@ fn measured(
         // A reused Δ is ignored when the data give their own (as before).
         (Some(d), DeltaSource::Reuse(_)) => (d.clone(), None),
         (None, DeltaSource::Reuse(src)) => {
-            let t = cevns_io::TableReader::open(src).context("reading --delta-from")?;
-            t.expect_stage("chi2-scan")?;
-            let extra = t.meta_json("cevns.extra")?;
-            let Some(d) = extra["calibration"]["delta_counts_per_kg_kevee_day"].as_f64() else {
+            let prev = read_limits(src).context("reading --delta-from")?;
+            let Some(from) = prev.extra.calibration else {
                 return Err(bad_input(format!(
                     "{}: no calibrated Δ in its metadata (was it a calibrated run?)",
                     src.display()
                 )));
             };
-            let d = positive("calibrated Δ", d)?;
+            let d = positive("calibrated Δ", from.delta_counts_per_kg_kevee_day)?;
             ctx.log(format!(
                 "chi2-scan: uniform Δ = {d:.6e} counts/(kg·keVee·day) taken from {}",
                 src.display()
             ));
             (
                 vec![d; residual.len()],
-                Some(serde_json::json!({
-                    "delta_counts_per_kg_kevee_day": d,
-                    "method": "reused from another run's calibration",
-                    "from": extra["calibration"].clone(),
-                })),
+                Some(Calibration {
+                    delta_counts_per_kg_kevee_day: d,
+                    method: Calibration::REUSED.into(),
+                    model: None,
+                    mass_mev: None,
+                    g90_target: None,
+                    from: Some(Box::new(from)),
+                }),
             )
         }
         (
@@ -522,11 +524,14 @@ fn measured(
             ctx.log(format!("chi2-scan: calibrated uniform Δ = {d:.6e} counts/(kg·keVee·day) so that g90({name}, {m} MeV) = {g90:e}"));
             (
                 vec![d; residual.len()],
-                Some(serde_json::json!({
-                    "delta_counts_per_kg_kevee_day": d,
-                    "model": name, "mass_mev": m, "g90_target": g90,
-                    "method": "bisection in log(Delta) on chi2(g90_target) - chi2_min = delta_chi2; largest such Delta",
-                })),
+                Some(Calibration {
+                    delta_counts_per_kg_kevee_day: d,
+                    method: Calibration::BISECTION.into(),
+                    model: Some(name.clone()),
+                    mass_mev: Some(m),
+                    g90_target: Some(g90),
+                    from: None,
+                }),
             )
         }
         (None, DeltaSource::FromData) => {
@@ -550,7 +555,7 @@ fn asimov(
     (threshold_kevee, exposure_kg_day): (Option<f64>, Option<f64>),
     response: &DetectorResponse,
     sources: &[SourceRates],
-) -> anyhow::Result<(BinnedData, String, serde_json::Value)> {
+) -> anyhow::Result<(BinnedData, DataKind, AsimovSetup)> {
     let mut det = cevns_io::data::load_detector(det_path).context("loading the detector")?;
     if let Some(t) = threshold_kevee {
         det = det.with_threshold_kevee(det_path, t)?;
@@ -611,17 +616,18 @@ fn asimov(
         "chi2-scan: Asimov projection, exposure {exposure} kg·day, background {} /(kg·keVee·day)",
         p.background
     ));
-    let kind = format!(
-        "Asimov projection (expected sensitivity, not data): exposure {exposure} kg day, background {} counts/(kg keVee day), background syst {}",
-        p.background, p.background_syst_frac
-    );
-    let setup = serde_json::json!({
-        "detector": det.name,
-        "threshold_kevee": bins.edges()[0],
-        "exposure_kg_day": exposure,
-        "background": p.background,
-        "background_syst_frac": p.background_syst_frac,
-    });
+    let kind = DataKind::Asimov {
+        exposure_kg_day: exposure,
+        background: p.background,
+        background_syst_frac: p.background_syst_frac,
+    };
+    let setup = AsimovSetup {
+        detector: det.name.clone(),
+        threshold_kevee: bins.edges()[0],
+        exposure_kg_day: exposure,
+        background: p.background,
+        background_syst_frac: p.background_syst_frac,
+    };
     Ok((
         BinnedData {
             residual: sm,

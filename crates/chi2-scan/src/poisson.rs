@@ -19,7 +19,9 @@ use clap::Parser;
 use rayon::prelude::*;
 
 use cevns_io::data::{load_models, select_models};
-use cevns_io::schema::read_rates;
+use cevns_io::schema::{
+    DataKind, LimitsExtra, ModelLimit, ScanPoint, limits_table, read_rates, scan_table,
+};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::xenonnt::{SignalFrom, TemplateLikelihood};
 use cevns_io::{OutputSet, Provenance, Table};
@@ -61,7 +63,7 @@ pub struct Args {
     /// Output: observed and best-fit expected counts per bin.
     #[arg(long, value_name = "PARQUET")]
     out_bins: Option<PathBuf>,
-    /// Output: limits (model, label, m_zp_mev, g90, has_limit).
+    /// Output: limits (model, label, m_zp_mev, g90; g90 null where no limit).
     #[arg(long, value_name = "PARQUET")]
     out_limits: Option<PathBuf>,
     /// Output: limits CSV.
@@ -352,14 +354,14 @@ fn run(args: &Args) -> anyhow::Result<()> {
         totals.get("observed").map_or(0.0, |v| v[0]),
     ));
 
+    let data_kind = DataKind::Measured {
+        source: format!("XENONnT public data ({})", cfg.name),
+    };
     prov = prov
         .param("delta_interval", args.delta_interval)
         .param("delta_nll", args.delta_nll)
         .param("signal_source", &args.signal_source)
-        .extra(
-            "data_kind",
-            format!("measured: XENONnT public data ({}), real", cfg.name),
-        )
+        .extra("data_kind", &data_kind)
         .extra(
             "likelihood",
             "extended binned Poisson over all bins of all runs; Gaussian constraints; yields morphed bilinearly; profile likelihood (argmin L-BFGS)",
@@ -483,9 +485,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
         let pb = args
             .common
             .progress((models.len() * masses.len()) as u64, "chi2-scan");
-        let (mut lm, mut ll, mut lmass, mut lg, mut lhas) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        let (mut sm_, mut smass, mut sg, mut sd) = (vec![], vec![], vec![], vec![]);
+        let mut limit_curves: Vec<ModelLimit> = Vec::new();
+        let mut scan_points: Vec<ScanPoint> = Vec::new();
         let mut csv = String::from("model,m_zp_mev,g90\n");
         let mut report = serde_json::Map::new();
         for um in &models {
@@ -500,22 +501,21 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 })
                 .collect();
             let mut at_ref = serde_json::Map::new();
+            let mut points = Vec::with_capacity(masses.len());
             for (&m, r) in masses.iter().zip(results) {
                 let (g90, scan) = r?;
-                lm.push(um.name.clone());
-                ll.push(um.display().to_string());
-                lmass.push(m);
-                lg.push(g90.unwrap_or(0.0));
-                lhas.push(u32::from(g90.is_some()));
+                points.push((m, g90));
                 match g90 {
                     Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", um.name, m, g)?,
                     None => writeln!(csv, "{},{:.6e},", um.name, m)?,
                 }
                 for (g, d) in gs.iter().zip(&scan) {
-                    sm_.push(um.name.clone());
-                    smass.push(m);
-                    sg.push(*g);
-                    sd.push(*d);
+                    scan_points.push(ScanPoint {
+                        model: um.name.clone(),
+                        m_zp_mev: m,
+                        g: *g,
+                        delta_chi2: *d,
+                    });
                 }
                 for target in [0.01, 1.0, 10.0, 100.0] {
                     if (m / target - 1.0).abs() < 1e-9 {
@@ -529,6 +529,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 serde_json::Value::Object(at_ref.clone())
             ));
             report.insert(um.name.clone(), serde_json::Value::Object(at_ref));
+            limit_curves.push(ModelLimit {
+                model: um.name.clone(),
+                label: um.display().to_string(),
+                points,
+                data: data_kind.clone(),
+            });
         }
         pb.finish_and_clear();
         prov = prov
@@ -548,17 +554,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
                     args.delta_nll
                 ),
             );
-        let limits = Table::new()
-            .str("model", lm)
-            .str("label", ll)
-            .f64("m_zp_mev", "MeV", lmass)
-            .f64("g90", "1", lg)
-            .u32("has_limit", "1", lhas);
-        let scan = Table::new()
-            .str("model", sm_)
-            .f64("m_zp_mev", "MeV", smass)
-            .f64("g", "1", sg)
-            .f64("delta_chi2", "1", sd);
+        let limits = limits_table(&limit_curves);
+        let scan = scan_table(&scan_points);
         limit_tables = Some((out_limits.clone(), limits, scan, csv));
     }
     let fit_t = rows.table();
@@ -570,6 +567,17 @@ fn run(args: &Args) -> anyhow::Result<()> {
         out.write_bytes(p, &t.to_parquet_bytes(&prov)?)?;
     }
     if let Some((pl, limits, scan, csv)) = limit_tables {
+        // The limits' typed extras (read back by `read_limits`); χ²_min is
+        // per mass here (profiled), so no per-model entry.
+        let prov = prov.clone().typed_extra(&LimitsExtra {
+            chi2_min: Default::default(),
+            no_limit: Default::default(),
+            pulls: "Gaussian constraints on every nuisance of the Poisson likelihood, all profiled"
+                .into(),
+            data_kind: data_kind.clone(),
+            calibration: None,
+            asimov: None,
+        });
         out.write_bytes(&pl, &limits.to_parquet_bytes(&prov)?)?;
         if let Some(p) = &args.out_csv {
             // Plain CSV, header first (provenance is in limits.parquet).

@@ -16,8 +16,12 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use polars::prelude::*;
 
+use cevns_io::schema::limits::{COL_G90, COL_MASS, read_limits};
 use cevns_io::stage::{CommonArgs, bad_input};
-use cevns_io::{OutputSet, Provenance, TableReader};
+use cevns_io::{OutputSet, Provenance};
+
+/// Column of the long frame naming the pipeline.
+const COL_PIPELINE: &str = "pipeline";
 use plot::{Format, LegendPos, Line, PALETTE, Plot, limit_frame_for};
 
 mod sensitivity;
@@ -49,7 +53,7 @@ const FIGURE: &str = "compare";
 struct Args {
     /// Limits of one pipeline as LABEL=PATH (PATH: a `limits.parquet` from
     /// `chi2-scan` with columns model, label, m_zp_mev [MeV], g90
-    /// [dimensionless], has_limit). Repeat the flag or separate entries with
+    /// [dimensionless, null = no limit]). Repeat the flag or separate entries with
     /// commas; the order sets the CSV columns and the legend. LABEL must be
     /// unique, non-empty, without `=`, `,`, `"` or control characters. A bare
     /// PATH ending in `.parquet` (as a runner gather passes) is labelled by its
@@ -145,128 +149,26 @@ fn g90_column(label: &str) -> String {
     format!("g90_{label}")
 }
 
-/// One pipeline's rows of `model`: columns pipeline, m_zp_mev, g90,
-/// has_limit (u32, 1 = limit), sorted by mass; and the model's
-/// human-readable label from the file.
+/// One pipeline's rows of `model`, read through the one typed reader of
+/// limits.parquet (`cevns_io::schema::read_limits`) and viewed as a polars
+/// frame: columns pipeline, m_zp_mev, g90 (null = no limit), sorted by
+/// mass; and the model's human-readable label from the file.
 fn read_pipeline(input: &Labelled, model: &str) -> Result<(DataFrame, String)> {
     let path = &input.path;
     let ctx = || format!("--limits {}={}", input.label, path.display());
-    TableReader::open(path)
-        .and_then(|t| t.expect_stage("chi2-scan"))
-        .with_context(ctx)?;
-    let file = std::fs::File::open(path)
-        .map_err(|e| bad_input(format!("`{}`: {e}", path.display())))
-        .with_context(ctx)?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(vec![
-            "model".into(),
-            "label".into(),
-            "m_zp_mev".into(),
-            "g90".into(),
-            "has_limit".into(),
-        ]))
-        .finish()
-        .map_err(pe(
-            input,
-            "cannot read the columns model, label, m_zp_mev, g90, has_limit",
-        ))?;
-
-    let models = df
-        .column("model")
-        .and_then(|c| c.str().cloned())
-        .map_err(pe(input, "column `model` must be strings"))?;
-    let is_model = models.equal(model);
-    let df = df.filter(&is_model).map_err(pe(input, "filtering"))?;
-    if df.height() == 0 {
-        let present: BTreeSet<&str> = models.iter().flatten().collect();
-        return Err(bad_input(format!(
-            "`{}` (--limits {}): model `{model}` not found in column `model` (present: {})",
-            path.display(),
-            input.label,
-            if present.is_empty() {
-                "none".to_string()
-            } else {
-                present.into_iter().collect::<Vec<_>>().join(", ")
-            }
-        )));
-    }
-    for (name, kind) in [("m_zp_mev", "f64"), ("g90", "f64"), ("has_limit", "u32")] {
-        let c = df.column(name).map_err(pe(input, name))?;
-        let ok = match kind {
-            "f64" => c.dtype() == &DataType::Float64,
-            _ => c.dtype() == &DataType::UInt32,
-        };
-        if !ok || c.null_count() > 0 {
-            return Err(bad_input(format!(
-                "`{}` (--limits {}): column `{name}` must be non-null {kind}, found {}{}",
-                path.display(),
-                input.label,
-                c.dtype(),
-                if c.null_count() > 0 {
-                    " with nulls"
-                } else {
-                    ""
-                }
-            )));
-        }
-    }
-    let col_f64 = |name: &str| -> Result<Vec<f64>> {
-        Ok(df
-            .column(name)
-            .and_then(|c| c.f64().cloned())
-            .map_err(pe(input, name))?
-            .into_no_null_iter()
-            .collect())
-    };
-    let (m, g) = (col_f64("m_zp_mev")?, col_f64("g90")?);
-    let has: Vec<u32> = df
-        .column("has_limit")
-        .and_then(|c| c.u32().cloned())
-        .map_err(pe(input, "has_limit"))?
-        .into_no_null_iter()
-        .collect();
-    for i in 0..df.height() {
-        if !(m[i].is_finite() && m[i] > 0.0) {
-            return Err(bad_input(format!(
-                "`{}` (--limits {}): model `{model}`: m_zp_mev = {} must be a finite mass > 0 MeV",
-                path.display(),
-                input.label,
-                m[i]
-            )));
-        }
-        if has[i] != 0 && !(g[i].is_finite() && g[i] > 0.0) {
-            return Err(bad_input(format!(
-                "`{}` (--limits {}): model `{model}` at m_zp_mev = {}: g90 = {} must be finite and > 0 where has_limit = {}",
-                path.display(),
-                input.label,
-                m[i],
-                g[i],
-                has[i]
-            )));
-        }
-    }
-    let model_label = df
-        .column("label")
-        .and_then(|c| c.str().cloned())
-        .map_err(pe(input, "column `label` must be strings"))?
-        .get(0)
-        .unwrap_or(model)
-        .to_string();
-
-    let mut df = df
-        .select(["m_zp_mev", "g90", "has_limit"])
-        .map_err(pe(input, "selecting"))?;
-    let height = df.height();
-    df.with_column(Column::new(
-        "pipeline".into(),
-        vec![input.label.as_str(); height],
-    ))
-    .map_err(pe(input, "adding the pipeline column"))?;
-    let df = df
-        .select(["pipeline", "m_zp_mev", "g90", "has_limit"])
-        .and_then(|d| d.sort(["m_zp_mev"], SortMultipleOptions::default()))
-        .map_err(pe(input, "sorting"))?;
-    Ok((df, model_label))
+    let limits = read_limits(path).with_context(ctx)?;
+    let one = limits.model(model).with_context(ctx)?;
+    let (m, g): (Vec<f64>, Vec<Option<f64>>) = one.points.iter().copied().unzip();
+    let df = DataFrame::new(
+        m.len(),
+        vec![
+            Column::new(COL_PIPELINE.into(), vec![input.label.as_str(); m.len()]),
+            Column::new(COL_MASS.into(), m),
+            Column::new(COL_G90.into(), g),
+        ],
+    )
+    .map_err(pe(input, "building the frame"))?;
+    Ok((df, one.label.clone()))
 }
 
 /// Group nearly equal masses: returns, for every value of `masses`, the
@@ -299,12 +201,11 @@ fn mass_groups(masses: &[f64]) -> (Vec<u32>, Vec<f64>) {
 /// sorted by mass; built by a full outer join on the mass group.
 fn wide_table(long: &DataFrame, labels: &[String]) -> Result<DataFrame> {
     let with_limit = long
-        .column("has_limit")
-        .and_then(|c| c.u32().cloned())
-        .map(|c| c.equal(1u32))
+        .column(COL_G90)
+        .map(|c| c.is_not_null())
         .and_then(|mask| long.filter(&mask))?;
     let masses: Vec<f64> = with_limit
-        .column("m_zp_mev")?
+        .column(COL_MASS)?
         .f64()?
         .into_no_null_iter()
         .collect();
@@ -314,8 +215,8 @@ fn wide_table(long: &DataFrame, labels: &[String]) -> Result<DataFrame> {
 
     let mut wide: Option<DataFrame> = None;
     for label in labels {
-        let mask = keyed.column("pipeline")?.str()?.equal(label.as_str());
-        let mut one = keyed.filter(&mask)?.select(["mass_group", "g90"])?;
+        let mask = keyed.column(COL_PIPELINE)?.str()?.equal(label.as_str());
+        let mut one = keyed.filter(&mask)?.select(["mass_group", COL_G90])?;
         let n = one.height();
         let distinct: BTreeSet<u32> = one
             .column("mass_group")?
@@ -327,7 +228,7 @@ fn wide_table(long: &DataFrame, labels: &[String]) -> Result<DataFrame> {
                 "--limits {label}: two rows at the same Z' mass (within {MASS_RTOL:e} relative)"
             )));
         }
-        one.rename("g90", g90_column(label).into())?;
+        one.rename(COL_G90, g90_column(label).into())?;
         wide = Some(match wide {
             None => one,
             Some(w) => w.join(
@@ -347,8 +248,8 @@ fn wide_table(long: &DataFrame, labels: &[String]) -> Result<DataFrame> {
         .into_no_null_iter()
         .map(|i| reps[i as usize])
         .collect();
-    wide.with_column(Column::new("m_zp_mev".into(), mass))?;
-    let mut cols = vec!["m_zp_mev".to_string()];
+    wide.with_column(Column::new(COL_MASS.into(), mass))?;
+    let mut cols = vec![COL_MASS.to_string()];
     cols.extend(labels.iter().map(|l| g90_column(l)));
     Ok(wide.select(cols)?)
 }
@@ -380,17 +281,11 @@ type Curve = Vec<(f64, Option<f64>)>;
 fn curves(long: &DataFrame, labels: &[String]) -> Result<Vec<Curve>> {
     let mut out = Vec::new();
     for label in labels {
-        let mask = long.column("pipeline")?.str()?.equal(label.as_str());
+        let mask = long.column(COL_PIPELINE)?.str()?.equal(label.as_str());
         let one = long.filter(&mask)?;
-        let m = one.column("m_zp_mev")?.f64()?.clone();
-        let g = one.column("g90")?.f64()?.clone();
-        let has = one.column("has_limit")?.u32()?.clone();
-        let pts = m
-            .into_no_null_iter()
-            .zip(g.into_no_null_iter())
-            .zip(has.into_no_null_iter())
-            .map(|((m, g), h)| (m, (h != 0).then_some(g)))
-            .collect();
+        let m = one.column(COL_MASS)?.f64()?.clone();
+        let g = one.column(COL_G90)?.f64()?.clone();
+        let pts = m.into_no_null_iter().zip(g.iter()).collect();
         out.push(pts);
     }
     Ok(out)
@@ -605,34 +500,39 @@ fn main() -> ExitCode {
 mod tests {
     use super::*;
     use cevns_io::Table;
+    use cevns_io::schema::{AsimovSetup, DataKind, LimitsExtra, ModelLimit};
 
     /// A synthetic `limits.parquet` table: for each model, the masses with
     /// g90 = scale × (1 + m / 10); `None` rows have no limit.
     fn limits_table(models: &[&str], masses: &[f64], scale: f64, gap: Option<usize>) -> Table {
-        let (mut model, mut label, mut m, mut g, mut has) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        for name in models {
-            for (i, &mass) in masses.iter().enumerate() {
-                let ok = gap != Some(i);
-                model.push(name.to_string());
-                label.push(name.replace('-', "−"));
-                m.push(mass);
-                g.push(if ok { scale * (1.0 + mass / 10.0) } else { 0.0 });
-                has.push(u32::from(ok));
-            }
-        }
-        Table::new()
-            .str("model", model)
-            .str("label", label)
-            .f64("m_zp_mev", "MeV", m)
-            .f64("g90", "1", g)
-            .u32("has_limit", "1", has)
+        let curves: Vec<ModelLimit> = models
+            .iter()
+            .map(|name| ModelLimit {
+                model: name.to_string(),
+                label: name.replace('-', "−"),
+                points: masses
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &mass)| (mass, (gap != Some(i)).then(|| scale * (1.0 + mass / 10.0))))
+                    .collect(),
+                data: DataKind::Surrogate,
+            })
+            .collect();
+        cevns_io::schema::limits_table(&curves)
     }
 
     fn write(dir: &Path, name: &str, t: &Table, stage: &str) -> PathBuf {
         let p = dir.join(name);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new(stage)).unwrap()).unwrap();
+        let prov = Provenance::new(stage).typed_extra(&LimitsExtra {
+            chi2_min: Default::default(),
+            no_limit: Default::default(),
+            pulls: "test".into(),
+            data_kind: DataKind::Surrogate,
+            calibration: None,
+            asimov: None,
+        });
+        std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
         p
     }
 
@@ -911,13 +811,24 @@ mod tests {
     fn asimov_file(dir: &Path, name: &str, det: &str, thr: f64, exp: f64) -> PathBuf {
         let s = (1.0 + thr) / exp.sqrt();
         let t = limits_table(&["B-L", "B-3Le"], &MASSES, s, None);
-        let prov = Provenance::new("chi2-scan").extra(
-            "asimov",
-            serde_json::json!({
-                "detector": det, "threshold_kevee": thr, "exposure_kg_day": exp,
-                "background": 0.01, "background_syst_frac": 0.1,
+        let prov = Provenance::new("chi2-scan").typed_extra(&LimitsExtra {
+            chi2_min: Default::default(),
+            no_limit: Default::default(),
+            pulls: "test".into(),
+            data_kind: DataKind::Asimov {
+                exposure_kg_day: exp,
+                background: 0.01,
+                background_syst_frac: 0.1,
+            },
+            calibration: None,
+            asimov: Some(AsimovSetup {
+                detector: det.into(),
+                threshold_kevee: thr,
+                exposure_kg_day: exp,
+                background: 0.01,
+                background_syst_frac: 0.1,
             }),
-        );
+        });
         let p = dir.join(name);
         std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
         p

@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use polars::prelude::*;
 
+use cevns_io::Provenance;
+use cevns_io::schema::read_limits;
 use cevns_io::stage::bad_input;
-use cevns_io::{Provenance, TableReader};
 use plot::{Frame, LegendPos, Line, PALETTE, Plot, Scale};
 
-use crate::{Labelled, pe};
+use crate::Labelled;
 
 /// Relative tolerance for finding `--at-mass-mev` in a file's mass grid.
 pub const AT_MASS_RTOL: f64 = 1e-6;
@@ -44,77 +45,30 @@ pub struct Row {
 pub fn read_rows(input: &Labelled, models: &[String], at: f64) -> Result<Vec<Row>> {
     let path = &input.path;
     let ctx = || format!("--limits {}", path.display());
-    let t = TableReader::open(path).with_context(ctx)?;
-    t.expect_stage("chi2-scan").with_context(ctx)?;
-    let extra = t.meta_json("cevns.extra").with_context(ctx)?;
-    let a = &extra["asimov"];
-    let (Some(detector), Some(threshold), Some(exposure)) = (
-        a["detector"].as_str(),
-        a["threshold_kevee"].as_f64(),
-        a["exposure_kg_day"].as_f64(),
-    ) else {
+    let lim = read_limits(path).with_context(ctx)?;
+    let Some(a) = &lim.extra.asimov else {
         return Err(bad_input(format!(
             "`{}`: not an Asimov projection (no `asimov` record with detector, threshold_kevee, \
              exposure_kg_day in its metadata; run chi2-scan with --asimov-detector)",
             path.display()
         )));
     };
-    let file =
-        std::fs::File::open(path).map_err(|e| bad_input(format!("`{}`: {e}", path.display())))?;
-    let df = ParquetReader::new(file)
-        .with_columns(Some(vec![
-            "model".into(),
-            "label".into(),
-            "m_zp_mev".into(),
-            "g90".into(),
-            "has_limit".into(),
-        ]))
-        .finish()
-        .map_err(pe(
-            input,
-            "cannot read the columns model, label, m_zp_mev, g90, has_limit",
-        ))?;
-    let col_str = |name: &str| -> Result<Vec<String>> {
-        let ca = df
-            .column(name)
-            .and_then(|c| c.str().cloned())
-            .map_err(pe(input, name))?;
-        Ok((0..ca.len())
-            .map(|i| ca.get(i).unwrap_or_default().to_string())
-            .collect())
-    };
-    let col_f64 = |name: &str| -> Result<Vec<f64>> {
-        let ca = df
-            .column(name)
-            .and_then(|c| c.f64().cloned())
-            .map_err(pe(input, name))?;
-        Ok((0..ca.len())
-            .map(|i| ca.get(i).unwrap_or(f64::NAN))
-            .collect())
-    };
-    let (model, label) = (col_str("model")?, col_str("label")?);
-    let (m, g) = (col_f64("m_zp_mev")?, col_f64("g90")?);
-    let has_ca = df
-        .column("has_limit")
-        .and_then(|c| c.u32().cloned())
-        .map_err(pe(input, "has_limit"))?;
-    let has: Vec<u32> = (0..has_ca.len())
-        .map(|i| has_ca.get(i).unwrap_or(0))
-        .collect();
     let mut rows = Vec::new();
     for want in models {
-        let hit =
-            (0..df.height()).find(|&i| &model[i] == want && (m[i] - at).abs() <= AT_MASS_RTOL * at);
-        let Some(i) = hit else {
+        let x = lim.model(want).with_context(ctx)?;
+        let hit = x
+            .points
+            .iter()
+            .find(|(m, _)| (m - at).abs() <= AT_MASS_RTOL * at);
+        let Some(&(m, g90)) = hit else {
             return Err(bad_input(format!(
                 "`{}`: no row of model `{want}` at m_zp_mev = {at} MeV (within {AT_MASS_RTOL:e} \
                  relative); scan a mass grid that contains it",
                 path.display()
             )));
         };
-        let g90 = (has[i] != 0).then_some(g[i]);
         if let Some(g) = g90
-            && !(g.is_finite() && g > 0.0)
+            && !g.is_finite()
         {
             return Err(bad_input(format!(
                 "`{}`: model `{want}`: g90 = {g} must be finite and > 0",
@@ -122,12 +76,12 @@ pub fn read_rows(input: &Labelled, models: &[String], at: f64) -> Result<Vec<Row
             )));
         }
         rows.push(Row {
-            detector: detector.to_string(),
-            threshold_kevee: threshold,
-            exposure_kg_day: exposure,
+            detector: a.detector.clone(),
+            threshold_kevee: a.threshold_kevee,
+            exposure_kg_day: a.exposure_kg_day,
             model: want.clone(),
-            model_label: label[i].clone(),
-            m_zp_mev: m[i],
+            model_label: x.label.clone(),
+            m_zp_mev: m,
             g90,
         });
     }

@@ -231,7 +231,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
         dashed: false,
         label: Some(format!(
             "this work: 90% CL, {} ({})",
-            limit.data, limit.label
+            limit.data.short_label(),
+            limit.label
         )),
     };
     (line, shades)
@@ -240,7 +241,8 @@ fn own_limit(frame: &Frame, limit: &ModelLimit) -> (Line, Vec<Shade>) {
 fn limit_title(limit: &ModelLimit) -> String {
     format!(
         "U(1)′ {}: 90% CL (2 d.o.f.) exclusion ({})",
-        limit.label, limit.data
+        limit.label,
+        limit.data.short_label()
     )
 }
 
@@ -321,7 +323,10 @@ pub fn channel_comparison(
         colour: PALETTE[1],
         width: 3,
         dashed: true,
-        label: Some(format!("{baseline_label}: 90% CL, {}", base.data)),
+        label: Some(format!(
+            "{baseline_label}: 90% CL, {}",
+            base.data.short_label()
+        )),
     });
     let mut notes: Vec<String> = no_limit_note(limit).into_iter().collect();
     if overlays.model == model {
@@ -353,7 +358,8 @@ pub fn channel_comparison(
     Ok(Plot {
         title: format!(
             "U(1)′ {}: CEνNS + ν–e vs CEνNS only ({})",
-            limit.label, limit.data
+            limit.label,
+            limit.data.short_label()
         ),
         x_desc: "m_Z′ [MeV]".into(),
         y_desc: format!("g ({})", limit.label),

@@ -22,7 +22,7 @@ use cevns_io::OutputSet;
 use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 
-use crate::input::{Limits, Overlays, Spectrum};
+use crate::input::{Limits, Overlays, Spectrum, read_limits, read_spectrum};
 use crate::render::{Format, Plot};
 
 /// Draw Figs. 2a, 2b, 3, 4a, 4b, 4c of the CEvNS / U(1)' reproduction.
@@ -41,8 +41,8 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     spectrum: PathBuf,
     /// Limits from `chi2-scan` (Parquet): columns model, label, m_zp_mev
-    /// [MeV], g90 (90 % CL upper limit on g), has_limit (0 = no limit at
-    /// that mass). Must contain B-L, B-3Le, B-3Lmu and B-3Ltau.
+    /// [MeV], g90 (90 % CL upper limit on g; null = no limit at that mass).
+    /// Must contain B-L, B-3Le, B-3Lmu and B-3Ltau.
     #[arg(long, value_name = "PATH")]
     limits: PathBuf,
     /// Overlay list (YAML, e.g. data/overlays/b-l.yaml) naming DARKCAST
@@ -91,8 +91,8 @@ fn build_figures(
 /// Read the inputs, render every figure in every format and write them
 /// atomically. Returns the paths written.
 fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
-    let spectrum = Spectrum::read(&cli.spectrum)?;
-    let limits = Limits::read(&cli.limits)?;
+    let spectrum = read_spectrum(&cli.spectrum)?;
+    let limits = read_limits(&cli.limits)?;
     let overlays = Overlays::load(&cli.overlays)?;
     cli.common.log(format!(
         "plot: {} spectrum curves, {} limit models, {} overlays",
@@ -110,7 +110,7 @@ fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     let mut figs = build_figures(&spectrum, &limits, &overlays)?;
     let mut stems: Vec<&'static str> = FIGURES.to_vec();
     if let Some(b) = &cli.baseline_limits {
-        let base = Limits::read(b)?;
+        let base = read_limits(b)?;
         for (stem, model) in [("channels-b-l", "B-L"), ("channels-b-3le", "B-3Le")] {
             figs.push((
                 stem,
@@ -227,27 +227,23 @@ mod tests {
             .f64("dr_dtee_unsmeared", "kg^-1 keVee^-1 day^-1", raw)
     }
 
-    fn limits_table(models: &[&str]) -> Table {
-        let (mut model, mut label, mut m, mut g, mut has) =
-            (vec![], vec![], vec![], vec![], vec![]);
-        for name in models {
-            for i in 0..50 {
-                let mass = 0.01 * 10f64.powf(5.0 * i as f64 / 49.0);
-                model.push(name.to_string());
-                label.push(name.replace('-', "−"));
-                m.push(mass);
+    fn limits_table(models: &[&str]) -> Vec<cevns_io::schema::ModelLimit> {
+        models
+            .iter()
+            .map(|name| cevns_io::schema::ModelLimit {
+                model: name.to_string(),
+                label: name.replace('-', "−"),
                 // A gap in the middle of the scan.
-                let ok = !(20..23).contains(&i);
-                g.push(if ok { 3e-5 * (1.0 + mass / 10.0) } else { 0.0 });
-                has.push(u32::from(ok));
-            }
-        }
-        Table::new()
-            .str("model", model)
-            .str("label", label)
-            .f64("m_zp_mev", "MeV", m)
-            .f64("g90", "1", g)
-            .u32("has_limit", "1", has)
+                points: (0..50)
+                    .map(|i| {
+                        let mass = 0.01 * 10f64.powf(5.0 * i as f64 / 49.0);
+                        let ok = !(20..23).contains(&i);
+                        (mass, ok.then(|| 3e-5 * (1.0 + mass / 10.0)))
+                    })
+                    .collect(),
+                data: cevns_io::schema::DataKind::Surrogate,
+            })
+            .collect()
     }
 
     struct Inputs {
@@ -257,7 +253,7 @@ mod tests {
         overlays: PathBuf,
     }
 
-    fn write_inputs(spectrum: Table, limits: Table) -> Inputs {
+    fn write_inputs(spectrum: Table, limits: Vec<cevns_io::schema::ModelLimit>) -> Inputs {
         let dir = tempfile::tempdir().unwrap();
         let sp = dir.path().join("spectrum.parquet");
         std::fs::write(
@@ -270,10 +266,16 @@ mod tests {
         let li = dir.path().join("limits.parquet");
         std::fs::write(
             &li,
-            limits
-                .to_parquet_bytes(&Provenance::new("chi2-scan").extra(
-                    "data_kind",
-                    "surrogate: uniform Delta calibrated, not measured data",
+            cevns_io::schema::limits_table(&limits)
+                .to_parquet_bytes(&Provenance::new("chi2-scan").typed_extra(
+                    &cevns_io::schema::LimitsExtra {
+                        chi2_min: Default::default(),
+                        no_limit: Default::default(),
+                        pulls: "test".into(),
+                        data_kind: cevns_io::schema::DataKind::Surrogate,
+                        calibration: None,
+                        asimov: None,
+                    },
                 ))
                 .unwrap(),
         )
@@ -433,8 +435,8 @@ mod tests {
     #[test]
     fn figures_have_the_expected_content() {
         let inp = write_inputs(spectrum_table(), limits_table(&ALL_MODELS));
-        let spectrum = Spectrum::read(&inp.spectrum).unwrap();
-        let limits = Limits::read(&inp.limits).unwrap();
+        let spectrum = read_spectrum(&inp.spectrum).unwrap();
+        let limits = read_limits(&inp.limits).unwrap();
         let overlays = Overlays::load(&inp.overlays).unwrap();
         let figs = build_figures(&spectrum, &limits, &overlays).unwrap();
         let (_, f2a) = &figs[0];

@@ -254,7 +254,10 @@ pub fn limits_plot(
         colour: XENON,
         width: 3,
         dashed: false,
-        label: Some(format!("XENONnT SR0–SR2 ⁸B CEνNS, 90% CL ({})", x.data)),
+        label: Some(format!(
+            "XENONnT SR0–SR2 ⁸B CEνNS, 90% CL ({})",
+            x.data.short_label()
+        )),
     }];
     if let Some(c) = c {
         lines.push(Line {
@@ -262,7 +265,7 @@ pub fn limits_plot(
             colour: CDEX,
             width: 3,
             dashed: true,
-            label: Some(format!("90% CL, {}", c.data)),
+            label: Some(format!("90% CL, {}", c.data.short_label())),
         });
     }
     if let Some(ov) = overlays.filter(|o| o.model == model) {
@@ -290,9 +293,11 @@ pub fn limits_plot(
         title: match c {
             Some(c) => format!(
                 "U(1)′ {}: XENONnT ({}) vs {}",
-                x.label, x.data, c.data
+                x.label,
+                x.data.short_label(),
+                c.data.short_label()
             ),
-            None => format!("U(1)′ {}: XENONnT ({})", x.label, x.data),
+            None => format!("U(1)′ {}: XENONnT ({})", x.label, x.data.short_label()),
         },
         x_desc: "m_Z′ [MeV]".into(),
         y_desc: format!("g ({})", x.label),

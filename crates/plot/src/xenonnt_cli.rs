@@ -8,7 +8,7 @@ use clap::Parser;
 use cevns_io::OutputSet;
 use cevns_io::stage::CommonArgs;
 
-use plot::input::{Limits, Overlays};
+use plot::input::{Overlays, read_limits};
 use plot::render::{self, Format, Plot};
 use plot::xenonnt;
 
@@ -68,8 +68,8 @@ pub fn main() -> Result<()> {
         xenonnt::flux_profile(&cli.xenonnt_profile, &cli.title_data)?,
     ));
     if let Some(l) = &cli.xenonnt_limits {
-        let xl = Limits::read(l)?;
-        let cl = cli.cdex_limits.as_deref().map(Limits::read).transpose()?;
+        let xl = read_limits(l)?;
+        let cl = cli.cdex_limits.as_deref().map(read_limits).transpose()?;
         let ov = cli.overlays.as_deref().map(Overlays::load).transpose()?;
         for (model, stem) in [
             ("B-L", "b-l"),

@@ -12,7 +12,8 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use cevns_io::data::{load_detector, load_models, select_models};
-use cevns_io::schema::{read_rates, response_table};
+use cevns_io::schema::{BinnedRates, BinnedSource, SpectrumCurve, read_rates, response_table};
+pub use cevns_io::schema::{binned_table, spectrum_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{Provenance, Table};
 use cevns_physics::detector::quenching::Quenching;
@@ -98,9 +99,9 @@ pub struct SmearOutputs {
     /// response.parquet (matrix W per element Z).
     pub response: Table,
     /// binned.parquet (SM rate per bin and source).
-    pub binned: Table,
+    pub binned: BinnedRates,
     /// spectrum.parquet (fine dR/dT_ee curves).
-    pub spectrum: Table,
+    pub spectrum: Vec<SpectrumCurve>,
     /// Provenance of response and binned.
     pub provenance: Provenance,
     /// Provenance of the spectrum (adds the benchmark parameters and models).
@@ -178,27 +179,17 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
     ));
 
     // Binned SM rates per source.
-    let (mut bb, mut blo, mut bhi, mut bsrc, mut brate, mut bsig) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for s in &sources {
-        let r = resp.apply_source(s);
-        for (i, v) in r.iter().enumerate() {
-            let (lo, hi) = bins.bin(i);
-            bb.push(i as u32);
-            blo.push(lo);
-            bhi.push(hi);
-            bsrc.push(s.source.clone());
-            brate.push(*v);
-            bsig.push(s.sigma_frac);
-        }
-    }
-    let binned = Table::new()
-        .u32("bin", "1", bb)
-        .f64("bin_lo_kevee", "keVee", blo)
-        .f64("bin_hi_kevee", "keVee", bhi)
-        .str("source", bsrc)
-        .f64("r_sm", "counts kg^-1 keVee^-1 day^-1", brate)
-        .f64("sigma_frac", "1", bsig);
+    let binned = BinnedRates {
+        edges: bins.edges().to_vec(),
+        sources: sources
+            .iter()
+            .map(|s| BinnedSource {
+                source: s.source.clone(),
+                sigma_frac: s.sigma_frac,
+                r_sm: resp.apply_source(s),
+            })
+            .collect(),
+    };
 
     // Fine spectra.
     let selected: Vec<_> = if sp.source == "all" {
@@ -223,7 +214,12 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
     let e_obs: Vec<f64> = (0..n)
         .map(|i| sp.ee_min_kevee + (sp.ee_max_kevee - sp.ee_min_kevee) * i as f64 / (n - 1) as f64)
         .collect();
-    let mut curves: Vec<(String, String, f64, f64)> = vec![("SM".into(), "SM".into(), 0.0, 0.0)];
+    let mut curves: Vec<(String, String, f64, f64)> = vec![(
+        cevns_io::schema::spectrum::SM.into(),
+        cevns_io::schema::spectrum::SM.into(),
+        0.0,
+        0.0,
+    )];
     for &m in &sp.masses_mev {
         for model in &models {
             curves.push((model.name.clone(), model.display().to_string(), sp.g, m));
@@ -260,37 +256,19 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
             (smeared, raw)
         })
         .collect();
-    let (mut sc, mut sl, mut sg, mut sm, mut ss, mut se, mut sv, mut su) = (
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-        vec![],
-    );
-    for ((name, label, g, m), (smeared, raw)) in curves.iter().zip(&spectra) {
-        for i in 0..n {
-            sc.push(name.clone());
-            sl.push(label.clone());
-            sg.push(*g);
-            sm.push(*m);
-            ss.push(sp.source.clone());
-            se.push(e_obs[i]);
-            sv.push(smeared[i]);
-            su.push(raw[i]);
-        }
-    }
-    let spectrum = Table::new()
-        .str("curve", sc)
-        .str("label", sl)
-        .f64("g", "1", sg)
-        .f64("m_zp_mev", "MeV", sm)
-        .str("source", ss)
-        .f64("t_ee_kevee", "keVee", se)
-        .f64("dr_dtee", "counts kg^-1 keVee^-1 day^-1", sv)
-        .f64("dr_dtee_unsmeared", "counts kg^-1 keVee^-1 day^-1", su);
+    let spectrum: Vec<SpectrumCurve> = curves
+        .iter()
+        .zip(spectra)
+        .map(|((name, label, g, m), (smeared, raw))| SpectrumCurve {
+            curve: name.clone(),
+            label: label.clone(),
+            g: *g,
+            m_zp_mev: *m,
+            source: sp.source.clone(),
+            smeared: e_obs.iter().copied().zip(smeared).collect(),
+            unsmeared: e_obs.iter().copied().zip(raw).collect(),
+        })
+        .collect();
 
     let prov = Provenance::new("quench-smear")
         .param("detector", &det.name)

@@ -99,11 +99,12 @@ fn main() -> ExitCode {
         )?;
         out.write_bytes(
             &args.out_binned,
-            &res.binned.to_parquet_bytes(&res.provenance)?,
+            &quench_smear::binned_table(&res.binned).to_parquet_bytes(&res.provenance)?,
         )?;
         out.write_bytes(
             &args.out_spectrum,
-            &res.spectrum.to_parquet_bytes(&res.spectrum_provenance)?,
+            &quench_smear::spectrum_table(&res.spectrum)
+                .to_parquet_bytes(&res.spectrum_provenance)?,
         )?;
         out.commit()?;
         args.common

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use cevns_io::TableReader;
 use cevns_io::data::{Overlays, load_yaml};
+use cevns_io::schema::{LimitsExtra, read_binned, read_fluxes, read_limits};
 use cevns_io::stage::bad_input;
 
 use checks::{Curves, Verdict, crossings, ours};
@@ -59,7 +59,7 @@ struct Inputs {
     expl: Explanations,
     overlays: Overlays,
     curves: Curves,
-    extra: serde_json::Value,
+    extra: LimitsExtra,
     probs: BTreeMap<String, f64>,
     rates: BTreeMap<String, f64>,
     window: (f64, f64),
@@ -91,47 +91,27 @@ fn read(args: &ReportConfig) -> anyhow::Result<Inputs> {
     }
     let overlays = Overlays::load(&args.overlays).context("loading overlays")?;
 
-    let lim = TableReader::open(&args.limits).context("reading limits")?;
-    lim.expect_stage("chi2-scan")?;
-    let (model, m, g, has) = (
-        lim.str("model")?,
-        lim.f64("m_zp_mev")?,
-        lim.f64("g90")?,
-        lim.u32("has_limit")?,
-    );
+    let lim = read_limits(&args.limits).context("reading limits")?;
     let mut curves: Curves = BTreeMap::new();
-    for i in 0..model.len() {
-        if has[i] == 1 {
-            let e = curves.entry(model[i].clone()).or_default();
-            e.0.push(m[i]);
-            e.1.push(g[i]);
+    for x in &lim.models {
+        let (m, g) = x.with_limit();
+        if !m.is_empty() {
+            curves.insert(x.model.clone(), (m, g));
         }
     }
-    let extra = lim.meta_json("cevns.extra")?;
+    let extra = lim.extra;
 
-    let fl = TableReader::open(&args.fluxes).context("reading fluxes")?;
-    fl.expect_stage("flux-prep")?;
     let mut probs = BTreeMap::new();
-    for (f, p) in fl.str("flavour")?.into_iter().zip(fl.f64("probability")?) {
-        probs.insert(f, p);
+    for f in read_fluxes(&args.fluxes).context("reading fluxes")? {
+        // P_ee per spectrum node; the row-wise reading kept the last node.
+        if let Some(&p) = f.probability.last() {
+            probs.insert(f.flavour.as_str().to_string(), p);
+        }
     }
 
-    let binned = TableReader::open(&args.binned).context("reading binned rates")?;
-    binned.expect_stage("quench-smear")?;
-    let (src, lo, hi, r) = (
-        binned.str("source")?,
-        binned.f64("bin_lo_kevee")?,
-        binned.f64("bin_hi_kevee")?,
-        binned.f64("r_sm")?,
-    );
-    let mut rates: BTreeMap<String, f64> = BTreeMap::new();
-    for i in 0..src.len() {
-        *rates.entry(src[i].clone()).or_default() += r[i] * (hi[i] - lo[i]);
-    }
-    let window = (
-        lo.iter().copied().fold(f64::INFINITY, f64::min),
-        hi.iter().copied().fold(0.0, f64::max),
-    );
+    let binned = read_binned(&args.binned).context("reading binned rates")?;
+    let rates = binned.integrated();
+    let window = binned.window();
     Ok(Inputs {
         paper,
         expl,
@@ -209,7 +189,8 @@ pub fn run(args: &ReportConfig) -> anyhow::Result<ReportOutputs> {
         rep,
         "\n## 6. Provenance\n\nLimits: `{}` (written by chi2-scan), calibration and χ²_min in its metadata:\n\n```json\n{}\n```",
         args.limits.display(),
-        serde_json::to_string_pretty(&inp.extra)?
+        // Through a JSON value: keys sorted as in the file's metadata.
+        serde_json::to_string_pretty(&serde_json::to_value(&inp.extra)?)?
     )?;
 
     Ok(ReportOutputs {
@@ -244,16 +225,16 @@ fn header(inp: &Inputs) -> anyhow::Result<String> {
          > labelled surrogate in `data/cdex10/` (residual R_obs − B = 0, one uniform Δ calibrated so that the\n\
          > B−L limit at 0.01 MeV equals the paper's 3.93e-5). They are **not** measured CDEX-10 limits.\n"
     )?;
-    match inp.extra.get("calibration") {
+    // Numbers as JSON prints them (3.93e-5, null when absent).
+    let js = |v: Option<f64>| serde_json::json!(v).to_string();
+    match &inp.extra.calibration {
         Some(c) => writeln!(
             md,
             "Calibrated Δ = {:.6e} counts kg⁻¹ keVee⁻¹ day⁻¹ (model {}, m_Z' = {} MeV, target g90 = {}).\n",
-            c["delta_counts_per_kg_kevee_day"]
-                .as_f64()
-                .unwrap_or(f64::NAN),
-            c["model"].as_str().unwrap_or("?"),
-            c["mass_mev"],
-            c["g90_target"]
+            c.delta_counts_per_kg_kevee_day,
+            c.model.as_deref().unwrap_or("?"),
+            js(c.mass_mev),
+            js(c.g90_target)
         )?,
         None => writeln!(md, "Δ taken from the dataset (no calibration).\n")?,
     }

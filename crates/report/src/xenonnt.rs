@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use cevns_io::TableReader;
+use cevns_io::schema::{DataKind, read_limits};
 
 /// PRL 133, 191002 (2024): flux, interval edges (10⁶ cm⁻² s⁻¹), significance,
 /// expected background and 8B events, observed events.
@@ -48,10 +49,9 @@ pub fn section(fit: &Path, limits: Option<&Path>, prl: bool) -> anyhow::Result<S
         .ok_or_else(|| anyhow::anyhow!("{}: no flux_cm2_s row", fit.display()))?;
     let (f, fl, fh) = (v[i] / 1e6, lo[i] / 1e6, hi[i] / 1e6);
     let z = get("significance_sigma", "all")?;
-    let kind = t.meta_json("cevns.extra")?["data_kind"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let kind = serde_json::from_value::<DataKind>(t.meta_json("cevns.extra")?["data_kind"].clone())
+        .with_context(|| format!("{}: metadata `cevns.extra.data_kind`", fit.display()))?
+        .describe();
     let mut md = String::new();
     writeln!(md, "## XENONnT ⁸B CEνNS ({kind})\n")?;
     writeln!(
@@ -128,38 +128,27 @@ pub fn section(fit: &Path, limits: Option<&Path>, prl: bool) -> anyhow::Result<S
         )?;
     }
     if let Some(l) = limits {
-        let t = TableReader::open(l).context("reading the limits")?;
-        t.expect_stage("chi2-scan")?;
-        let (model, m, g) = (t.str("model")?, t.f64("m_zp_mev")?, t.f64("g90")?);
-        let has = t.u32("has_limit")?;
-        let mut models: Vec<&String> = Vec::new();
-        for x in &model {
-            if !models.contains(&x) {
-                models.push(x);
-            }
-        }
+        let lim = read_limits(l).context("reading the limits")?;
         writeln!(
             md,
             "\n90 % CL limits on g (Δ(−2 ln L) = 2.706, ⁸B flux constrained to SNO):\n"
         )?;
         writeln!(md, "| model | 0.01 MeV | 1 MeV | 10 MeV | 100 MeV |")?;
         writeln!(md, "|---|---|---|---|---|")?;
-        for name in models {
+        for x in &lim.models {
             let mut cells = Vec::new();
             for target in [0.01f64, 1.0, 10.0, 100.0] {
-                let best = (0..model.len())
-                    .filter(|&i| &model[i] == name)
-                    .min_by(|&a, &b| {
-                        (m[a].ln() - target.ln())
-                            .abs()
-                            .total_cmp(&(m[b].ln() - target.ln()).abs())
-                    });
+                let best = x.points.iter().min_by(|a, b| {
+                    (a.0.ln() - target.ln())
+                        .abs()
+                        .total_cmp(&(b.0.ln() - target.ln()).abs())
+                });
                 cells.push(match best {
-                    Some(i) if has[i] == 1 => format!("{:.3e}", g[i]),
+                    Some((_, Some(g))) => format!("{g:.3e}"),
                     _ => "–".into(),
                 });
             }
-            writeln!(md, "| {name} | {} |", cells.join(" | "))?;
+            writeln!(md, "| {} | {} |", x.model, cells.join(" | "))?;
         }
     }
     Ok(md)

@@ -9,9 +9,9 @@ use clap::Parser;
 
 use cevns_io::data::{load_binding, load_target};
 use cevns_io::inputs::Input;
-use cevns_io::schema::{XsecIsotope, xsec_table};
+use cevns_io::schema::{XsecGridPoint, XsecIsotope, xsec_grid_table, xsec_table};
 use cevns_io::stage::{CommonArgs, bad_input};
-use cevns_io::{OutputSet, Provenance, Table, stage_main};
+use cevns_io::{OutputSet, Provenance, stage_main};
 use cevns_physics::channel::Channel;
 use cevns_physics::channel::electron::{Binding, NuElectron};
 use cevns_physics::detector::RecoilGrid;
@@ -225,22 +225,20 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .copied()
         .step_by(args.grid_t_stride)
         .collect();
-    let (mut ga, mut ge, mut gt, mut gs) = (vec![], vec![], vec![], vec![]);
+    let mut grid_points = Vec::new();
     for n in &nuclei {
         for &e in &es {
             for &t in &ts {
-                ga.push(n.a);
-                ge.push(e);
-                gt.push(t);
-                gs.push(dsigma_dt_sm(n, &helm, s2w, e, t));
+                grid_points.push(XsecGridPoint {
+                    a: n.a,
+                    e_nu_mev: e,
+                    t_nr_kev: t,
+                    dsigma_dt_cm2_per_kev: dsigma_dt_sm(n, &helm, s2w, e, t),
+                });
             }
         }
     }
-    let grid_table = Table::new()
-        .u32("a", "1", ga)
-        .f64("e_nu_mev", "MeV", ge)
-        .f64("t_nr_kev", "keV", gt)
-        .f64("dsigma_dt_cm2_per_kev", "cm^2 keV^-1", gs);
+    let grid_table = xsec_grid_table(&grid_points);
 
     let prov = Provenance::new("xsec-tables")
         .param("target", &target.name)

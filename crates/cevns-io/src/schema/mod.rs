@@ -5,8 +5,33 @@
 //! |---|---|---|
 //! | fluxes.parquet | flux-prep | source × flavour × spectrum node (or line) |
 //! | xsec.parquet | xsec-tables | isotope × recoil-grid point |
+//! | xsec_grid.parquet | xsec-tables | isotope × E_ν × T_nr ([`xsec_grid`]) |
 //! | rates.parquet | rate-convolve | source × flavour × isotope × recoil-grid point |
 //! | response.parquet | quench-smear | detector bin × recoil-grid point |
+//! | binned.parquet | quench-smear | detector bin × source ([`binned`]) |
+//! | spectrum.parquet | quench-smear | benchmark curve × T_ee point ([`spectrum`]) |
+//! | limits.parquet | chi2-scan | model × mediator mass ([`limits`]) |
+//! | scan.parquet | chi2-scan | model × mass × coupling ([`scan`]) |
+//!
+//! Every table has exactly one writer (`*_table`, a [`Table`] with units)
+//! and one checked reader (`read_*`) here; stages, `report`, `plot` and
+//! `compare` go through them. Column names are the `COL_*` constants of the
+//! table's module.
+
+pub mod binned;
+pub mod limits;
+pub mod scan;
+pub mod spectrum;
+pub mod xsec_grid;
+
+pub use binned::{BinnedRates, BinnedSource, binned_table, read_binned};
+pub use limits::{
+    AsimovSetup, Calibration, DataKind, Limits, LimitsExtra, ModelLimit, NoLimit, limits_table,
+    read_limits,
+};
+pub use scan::{ScanPoint, read_scan, scan_table};
+pub use spectrum::{SpectrumCurve, read_spectrum, spectrum_table};
+pub use xsec_grid::{XsecGridPoint, read_xsec_grid, xsec_grid_table};
 
 use std::path::Path;
 
@@ -21,7 +46,7 @@ use cevns_physics::rate::{RatePart, SourceRates};
 use crate::error::{IoError, Result};
 use crate::table::{Table, TableReader};
 
-fn bad(path: &Path, what: impl Into<String>, reason: impl Into<String>) -> IoError {
+pub(crate) fn bad(path: &Path, what: impl Into<String>, reason: impl Into<String>) -> IoError {
     IoError::BadValue {
         path: path.to_path_buf(),
         what: what.into(),
@@ -30,7 +55,7 @@ fn bad(path: &Path, what: impl Into<String>, reason: impl Into<String>) -> IoErr
 }
 
 /// Group consecutive equal keys: returns (key, start, end) ranges.
-fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
+pub(crate) fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
     let mut out: Vec<(K, usize, usize)> = Vec::new();
     for (i, k) in keys.iter().enumerate() {
         match out.last_mut() {
