@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::common::{bin, ok, repo, run, s};
 use super::{chain, scan_args};
+use crate::common::{bin, ok, repo, run, s};
 
 /// A scratch dir holding copies of the chain's rates/response.
 fn scratch() -> tempfile::TempDir {
@@ -236,7 +236,7 @@ fn charges_and_fluxes_beyond_any_physical_scale_are_rejected() {
     expect("chi2-scan", &refs(&a), 2, "charges.nu_e", &outs);
 
     let solar_dir = dir.path().join("solar");
-    super::common::copy_dir(&repo().join("data/solar"), &solar_dir);
+    crate::common::copy_dir(&repo().join("data/solar"), &solar_dir);
     let f = solar_dir.join("bs05-op.yaml");
     let y = std::fs::read_to_string(&f).unwrap();
     let (at, _) = y

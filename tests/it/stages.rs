@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 
 use cevns_io::TableReader;
 
-mod common;
-use common::{bin, g90, limits, ok, physics_chain, repo, run, s};
+use crate::common::{bin, g90, limits, ok, physics_chain, repo, run, s};
 
 /// Fault injection (issue 10), sharing this binary's physics chain.
 mod stage_faults;
@@ -170,7 +169,7 @@ fn limits_are_flat_for_light_and_linear_for_heavy_mediators() {
     // T ≈ 1 keV, x ∝ g²/(m² + q²): for m ≪ q the limit does not depend on m;
     // for m ≫ q, g² ∝ m², so g90 ∝ m (contact limit).
     let rows = limits(&chain().out.join("limits.parquet"));
-    common::assert_flat_then_linear(&rows, 0.02);
+    crate::common::assert_flat_then_linear(&rows, 0.02);
 }
 
 #[test]

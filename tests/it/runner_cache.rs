@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod runner_support;
-
-use runner_support::{Fx, text, v};
+use crate::runner_support::{Fx, text, v};
 
 #[test]
 fn first_run_runs_everything_in_order_and_warm_run_nothing() {

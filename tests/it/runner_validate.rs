@@ -3,9 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod runner_support;
-
-use runner_support::{Fx, PIPELINE, expect_bad, text};
+use crate::runner_support::{Fx, PIPELINE, expect_bad, text};
 
 #[test]
 fn unknown_key_is_named() {
@@ -127,7 +125,7 @@ fn extends_merges_by_stage_and_key() {
     // adds and removes params.
     fx.write(
         "base.yaml",
-        &runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
+        &crate::runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
     );
     fx.write_pipeline(
         "extends: base.yaml\nname: variant\nvars:\n  out: out2\nstages:\n  - name: a\n    \
@@ -149,7 +147,7 @@ fn extends_errors_are_exit_2() {
     let fx = Fx::new();
     fx.write(
         "base.yaml",
-        &runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
+        &crate::runner_support::PIPELINE.replace("@BIN@", &fx.path("bin").to_string_lossy()),
     );
     expect_bad(
         &fx,

@@ -13,8 +13,7 @@
 //! every selected stage whenever stderr is not a terminal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::scratch_root;
+use crate::common::scratch_root;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,12 +3,10 @@
 //! collaboration's, the SR0–SR2 fit and limits, and bad inputs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{ok, repo, run, s};
+use crate::common::{ok, repo, run, s};
 
 /// fit.parquet as item/run → (value, lo, hi).
 fn fit_table(path: &Path) -> BTreeMap<(String, String), (f64, f64, f64)> {
@@ -91,7 +89,7 @@ fn prl_check_reproduces_prl_133_191002() {
 /// A copy of data/xenonnt into a scratch root, with `edit` applied.
 fn scratch_xenonnt(edit: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(
+    crate::common::copy_dir(
         &repo().join("data/xenonnt"),
         &dir.path().join("data/xenonnt"),
     );
@@ -103,7 +101,7 @@ fn expect_bad(root: &Path, config: &str, names: &str) {
     let out = root.join("out");
     std::fs::create_dir_all(&out).unwrap();
     let fit = out.join("fit.parquet");
-    let o = std::process::Command::new(common::bin("chi2-scan"))
+    let o = std::process::Command::new(crate::common::bin("chi2-scan"))
         .args([
             "--likelihood",
             s(&root.join(config)),
@@ -306,10 +304,10 @@ fn sr0_to_sr2_fit_and_limits_on_real_data() {
     assert!(lo > 0.0 && lo < 5.25e6 && hi > 5.25e6, "{lo:e} {hi:e}");
     assert!(get(&t, "significance_sigma", "all").0 > 2.0);
     // Limits exist for every model and mass, flat for m ≪ q, ∝ m for m ≫ q.
-    let rows = common::limits(&o("limits.parquet"));
+    let rows = crate::common::limits(&o("limits.parquet"));
     assert_eq!(rows.len(), 4 * 6);
     assert!(rows.iter().all(|r| r.2 > 1e-7 && r.2 < 1e-2), "{rows:?}");
-    let g = |m: &str, x: f64| common::g90(&rows, m, x);
+    let g = |m: &str, x: f64| crate::common::g90(&rows, m, x);
     for m in ["B-L", "B-3Le", "B-3Lmu", "B-3Ltau"] {
         assert!((g(m, 0.1) / g(m, 0.01) - 1.0).abs() < 2e-3, "{m} flat");
         let ratio = g(m, 1000.0) / g(m, 100.0) / 10.0;

@@ -3,8 +3,7 @@
 //! calibrated Δ — all with the same binaries and only new data files.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::{g90, limits, ok, physics_chain, s};
+use crate::common::{g90, limits, ok, physics_chain, s};
 
 use std::path::Path;
 
@@ -62,7 +61,7 @@ fn xenon_asimov_projection_end_to_end() {
         assert!(v.abs() < 1e-9, "{v}");
     }
     let rows = limits(&dir.path().join("limits.parquet"));
-    common::assert_flat_then_linear(&rows, 0.03);
+    crate::common::assert_flat_then_linear(&rows, 0.03);
     // 8B recoils on Xe (A ≈ 131) reach lower T_nr than on Ge, so the Z'
     // propagator flattens at a lower mass: g90(10 MeV)/g90(0.01 MeV) is larger
     // than... just physical sanity: limits rise with mass.
@@ -87,7 +86,7 @@ fn tabulated_quenching_and_efficiency_match_their_analytic_forms() {
         "# E [keVee], efficiency\n0.0, 1.0\n10.0, 1.0\n",
     )
     .unwrap();
-    let det = std::fs::read_to_string(common::repo().join("data/detectors/cdex10.yaml"))
+    let det = std::fs::read_to_string(crate::common::repo().join("data/detectors/cdex10.yaml"))
         .unwrap()
         .replace(
             "quenching: { model: lindhard, k: 0.162 }",

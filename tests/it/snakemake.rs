@@ -7,8 +7,7 @@
 //! skipped with a message, except under CI (`CI=true`), where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::{repo, scratch_root};
+use crate::common::{repo, scratch_root};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::runner_support::{Fx, text};
+use crate::runner_support::{Fx, text};
 
 /// A stage that records its pid, then (with `SLOW=1`) ticks on stderr for
 /// up to 30 s before writing its outputs; with `DEBRIS=1` it leaves a

@@ -2,12 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod runner_support;
-
 /// Closed pipes, signals and debris of killed stages (issue 10).
 mod runner_faults;
 
-use runner_support::{Fx, text};
+use crate::runner_support::{Fx, text};
 
 #[test]
 fn live_lock_refuses_and_stale_lock_is_removed() {

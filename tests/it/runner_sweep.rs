@@ -4,12 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod runner_support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use runner_support::{Fx, expect_bad, ran, text, v};
+use crate::runner_support::{Fx, expect_bad, ran, text, v};
 
 /// `a -> s[0.1], s[0.2], s[x_y]` (s also reads `data/<value>.txt`), then
 /// `g` gathers every shard, `one` reads the `0.2` shard only.

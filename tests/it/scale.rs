@@ -16,8 +16,7 @@
 //! skipped with a message, except under CI (`CI` set), where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-use common::{copy_dir, repo, scratch_root};
+use crate::common::{copy_dir, repo, scratch_root};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -32,8 +32,9 @@ fn kinematic_integral(spectrum: &Spectrum, n: &Nucleus, t_mev: f64) -> f64 {
     spectrum.moment_integral(c.e_nu_min_mev(t_mev), terms.sm, true)
 }
 
+/// The workspace root (this file is in `crates/cevns-physics/tests/`).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// `../shared/reference` beside the checkout (present in CI); `None` with a

@@ -2,9 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod runner_support;
-
-use runner_support::{Fx, text};
+use crate::runner_support::{Fx, text};
 
 #[test]
 fn status_reports_up_to_date_and_stale() {
