@@ -179,6 +179,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Every file below `root`, relative to it, sorted.
+pub fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// A scratch repository root holding copies of `data/` and `pipelines/`.
 pub fn scratch_root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
