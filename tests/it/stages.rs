@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 use cevns_io::TableReader;
 
-use crate::common::{bin, g90, limits, ok, physics_chain, repo, run, s};
+use crate::common::{
+    Rates, bin, g90, limits, ok, physics_chain, quench_smear, rates_chain, repo, run, s,
+};
 
 /// Fault injection (issue 10), sharing this binary's physics chain.
 mod stage_faults;
@@ -444,59 +446,18 @@ fn b_minus_l_limit_is_plausible_against_darkcast_nu_scattering_limits() {
 /// flux-prep → xsec-tables → rate-convolve → quench-smear → chi2-scan with
 /// MSW oscillations, optionally with the ν–e channel, Δ from the paper chain.
 fn msw_chain(out: &Path, electrons: bool) -> Vec<(String, f64, f64)> {
-    let o = |f: &str| out.join(f);
-    ok(
-        "flux-prep",
-        &[
-            "--solar-model",
-            "data/solar/bs05-op.yaml",
-            "--oscillation",
-            "data/oscillation/desalas2021-no-msw.yaml",
-            "--out",
-            s(&o("fluxes.parquet")),
-        ],
-    );
-    let (xo, xg) = (o("xsec.parquet"), o("xsec_grid.parquet"));
-    let mut xs = vec![
-        "--target",
-        "data/targets/ge-nat.yaml",
-        "--out",
-        s(&xo),
-        "--grid-out",
-        s(&xg),
-    ];
-    if electrons {
-        xs.extend(["--electrons", "data/atomic/binding-energies.yaml"]);
-    }
-    ok("xsec-tables", &xs);
-    ok(
-        "rate-convolve",
-        &[
-            "--fluxes",
-            s(&o("fluxes.parquet")),
-            "--xsec",
-            s(&o("xsec.parquet")),
-            "--out",
-            s(&o("rates.parquet")),
-        ],
-    );
-    ok(
-        "quench-smear",
-        &[
-            "--rates",
-            s(&o("rates.parquet")),
-            "--detector",
-            "data/detectors/cdex10.yaml",
-            "--models",
-            "data/models/u1prime.yaml",
-            "--out-response",
-            s(&o("response.parquet")),
-            "--out-binned",
-            s(&o("binned.parquet")),
-            "--out-spectrum",
-            s(&o("spectrum.parquet")),
-        ],
-    );
+    let xsec_flags: &[&str] = if electrons {
+        &["--electrons", "data/atomic/binding-energies.yaml"]
+    } else {
+        &[]
+    };
+    let r = Rates {
+        oscillation: "data/oscillation/desalas2021-no-msw.yaml",
+        xsec_flags,
+        ..Rates::default()
+    };
+    rates_chain(out, r);
+    quench_smear(out, "data/detectors/cdex10.yaml");
     let paper = chain().out.join("limits.parquet");
     let mut args = scan_args(out, "limits");
     args.truncate(args.len() - 6);
@@ -508,7 +469,7 @@ fn msw_chain(out: &Path, electrons: bool) -> Vec<(String, f64, f64)> {
         "chi2-scan",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    limits(&o("limits.parquet"))
+    limits(&out.join("limits.parquet"))
 }
 
 #[test]
