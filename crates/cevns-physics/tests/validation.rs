@@ -502,3 +502,87 @@ fn pp_nu_e_rate_in_xenon_matches_baudis_2014() {
         "stepping/free = {ratio} (hand estimate 0.947)"
     );
 }
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShellRow {
+    shell: String,
+    binding_ev: f64,
+    electrons: u32,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElementShells {
+    z: u32,
+    #[allow(dead_code)]
+    name: String,
+    shells: Vec<ShellRow>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShellFile {
+    elements: Vec<ElementShells>,
+}
+
+#[test]
+fn binding_energies_agree_with_carlson_1975() {
+    // Our shells (X-Ray Data Booklet) against a second source, Carlson (1975)
+    // free-atom values (data/atomic/binding-energies-carlson1975.yaml, via
+    // Geant4's G4AtomicShells.cc). Expected offsets: Ge is a solid (booklet:
+    // Fermi level; Carlson: vacuum), +3–5 eV; Xe agrees to ≤ 9 eV except N2
+    // (4p½: booklet 146.7, Carlson 157.0 eV, the one real disagreement; see
+    // docs/physics.md). A transcription slip in a deep shell is ≫ 11 eV.
+    // Valence shells (< 20 eV) differ by convention and are not compared.
+    let ours: ShellFile =
+        cevns_io::data::load_yaml(&repo().join("data/atomic/binding-energies.yaml")).unwrap();
+    let carlson: ShellFile =
+        cevns_io::data::load_yaml(&repo().join("data/atomic/binding-energies-carlson1975.yaml"))
+            .unwrap();
+    let mut compared = 0;
+    let mut worst = (0.0_f64, String::new());
+    for el in &ours.elements {
+        let other = carlson.elements.iter().find(|e| e.z == el.z).unwrap();
+        for s in el.shells.iter().filter(|s| s.binding_ev >= 20.0) {
+            let c = other
+                .shells
+                .iter()
+                .find(|c| c.shell == s.shell)
+                .unwrap_or_else(|| panic!("Z = {}: shell {} not in Carlson", el.z, s.shell));
+            assert_eq!(c.electrons, s.electrons, "Z = {} {}", el.z, s.shell);
+            let d = c.binding_ev - s.binding_ev;
+            assert!(
+                d.abs() <= 11.0,
+                "Z = {} {}: ours {} eV vs Carlson {} eV",
+                el.z,
+                s.shell,
+                s.binding_ev,
+                c.binding_ev
+            );
+            if d.abs() > worst.0.abs() {
+                worst = (d, format!("Z = {} {}", el.z, s.shell));
+            }
+            compared += 1;
+        }
+        // The solid's offset has one sign: vacuum-level energies are higher.
+        if el.z == 32 {
+            for s in el
+                .shells
+                .iter()
+                .filter(|s| (20.0..5000.0).contains(&s.binding_ev))
+            {
+                let c = other.shells.iter().find(|c| c.shell == s.shell).unwrap();
+                // L1 is the exception in these tables (−1.6 eV).
+                if s.shell != "L1" {
+                    assert!(c.binding_ev > s.binding_ev, "Ge {}", s.shell);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "binding energies: {compared} shells compared, largest Carlson − ours = {:+.1} eV ({})",
+        worst.0, worst.1
+    );
+    assert_eq!(compared, 9 + 15, "Ge K–M5, Xe K–O1");
+}
