@@ -465,9 +465,9 @@ fn xe_nu_e_window_rate(
 fn pp_nu_e_rate_in_xenon_matches_baudis_2014() {
     // Baudis et al., JCAP 01 (2014) 044: 5900 pp events in 2–30 keV for
     // 14 t × 5 yr of natural Xe = 84.3 events/(t·yr) (the data file's note).
-    // Their paper predates the ab initio binding calculations and, as far as
-    // its abstract tells, counts all 54 electrons; we compare our free-electron
-    // rate at 7 %: the inputs legitimately differ by a few per cent (P_ee:
+    // Their paper predates the binding treatments of the Xe literature; we
+    // assume (not read from its body) that it counts all 54 electrons as free
+    // and compare our free-electron rate at 7 %: the inputs legitimately differ by a few per cent (P_ee:
     // MSW 0.537 flux-weighted here vs the ≈ 0.55 then in use, +1.5 %;
     // sin²θ_W 0.2386 vs 0.231, −1.8 %; pp flux of the SSM; resolution at the
     // 2 keV edge), while a wrong flux normalisation, P_ee, electron count or
