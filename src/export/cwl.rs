@@ -25,7 +25,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use crate::cache;
 use crate::error::bad_input;
-use crate::export::needs;
+use crate::export::{is_dir_output, needs};
 use crate::spec::{Pipeline, Stage};
 
 /// A YAML mapping from key/value pairs, in order.
@@ -78,15 +78,6 @@ fn param_value(v: &str) -> (&'static str, Value) {
         }
     }
     ("string", s(v))
-}
-
-/// Output flags that name a directory: a stage with `products`, or a flag
-/// ending in `dir` (`--out-dir` of plot and compare).
-fn is_dir_output(st: &Stage, flag: &str) -> bool {
-    st.outputs
-        .iter()
-        .any(|o| o.flag == flag && (o.files.len() != 1 || o.files[0] != o.path))
-        || flag.ends_with("dir")
 }
 
 /// One stage as written (all shards of a swept stage).
