@@ -12,8 +12,10 @@
 //!   60 configurations), reruns nothing, and its CWL export validates;
 //! - its reduced variant `pipelines/sensitivity-sweep-mini.yaml` (same
 //!   fan-out and gather; its rows equal the full sweep's) runs through the
-//!   Snakefile under the cluster-generic executor byte-identical to the
-//!   native run, and a rerun does nothing.
+//!   Snakefile under the cluster-generic executor and through the CWL
+//!   export under cwltool (outputs named by their path below the output
+//!   root, so shard outputs do not collide in the flat `--outdir`), both
+//!   byte-identical to the native run; a rerun of either does nothing.
 //!
 //! Tools come from the venv `.ci/run` creates (pinned there): `CEVNS_SNAKEMAKE`
 //! / `CEVNS_CWLTOOL`, else `.venv/bin/…`, else PATH. Without them a test is
@@ -516,16 +518,18 @@ fn sensitivity_sweep_runs_natively_and_exports() {
 
 /// A sweep (fan-out over shards, gather by `compare`) through the exported
 /// Snakefile under the cluster-generic executor (`profiles/local-cluster`,
-/// every stage a separate background job): `pipelines/sensitivity-sweep-mini.yaml`
-/// (the full sweep's stages and layout at 2 targets × 2 thresholds × 2
-/// exposures, 18 stage runs; the full 83-run sweep takes minutes of
-/// per-job overhead). Outputs byte-identical to the native run; a rerun has
-/// nothing to do.
+/// every stage a separate background job) and through the CWL export under
+/// cwltool: `pipelines/sensitivity-sweep-mini.yaml` (the full sweep's stages
+/// and layout at 2 targets × 2 thresholds × 2 exposures, 18 stage runs; the
+/// full 83-run sweep spends minutes in per-job overhead). Both reproduce the
+/// native outputs byte for byte, and a rerun of either does nothing.
 #[test]
-fn sweep_mini_under_cluster_generic_matches_native() {
-    let Some(sm) = snakemake_cluster() else {
+fn sweep_mini_under_cluster_generic_and_cwltool_matches_native() {
+    let sm = snakemake_cluster();
+    let cwl = need("CEVNS_CWLTOOL", "cwltool");
+    if sm.is_none() && cwl.is_none() {
         return;
-    };
+    }
     let pipeline = "pipelines/sensitivity-sweep-mini.yaml";
     let native = scratch_root();
     ok(
@@ -537,33 +541,85 @@ fn sweep_mini_under_cluster_generic_matches_native() {
         "native mini sweep",
     );
     let out = "outputs/sensitivity-sweep-mini";
-    assert!(native.path().join(out).join("sensitivity.csv").is_file());
+    let native_out = native.path().join(out);
+    assert!(native_out.join("sensitivity.csv").is_file());
 
-    let snake = scratch_root();
-    let r = snake.path();
-    copy_dir(&repo().join("profiles"), &r.join("profiles"));
-    let sf = export_snakefile(r, pipeline);
-    assert_eq!(sf.matches("\nrule chi2_scan_").count(), 8, "{sf}");
-    // compare's --out-dir has no `products:`: a directory() output.
-    assert!(
-        sf.contains(&format!("out_dir=directory(\"{out}/figures\"),")),
-        "{sf}"
-    );
-    // The profile's `jobs: 2` is for a real queue; 4 in flight here, as the
-    // jobs spend most of their time starting Python.
-    let args = ["--profile", "profiles/local-cluster", "--jobs", "4", "all"];
-    let first = ok(
-        snakemake(&sm, r, &args),
-        "snakemake sweep (cluster-generic)",
-    );
-    assert!(first.contains("external jobid"), "{first}");
-    let jobs = std::fs::read_dir(r.join(".snakemake/local-cluster"))
-        .unwrap()
-        .count();
-    assert_eq!(jobs, 18, "one submitted job per stage run");
-    assert_same_tree(&native.path().join(out), &r.join(out));
-    let again = ok(snakemake(&sm, r, &args), "second snakemake sweep");
-    assert!(again.contains("Nothing to be done"), "{again}");
+    if let Some(sm) = sm {
+        let snake = scratch_root();
+        let r = snake.path();
+        copy_dir(&repo().join("profiles"), &r.join("profiles"));
+        let sf = export_snakefile(r, pipeline);
+        assert_eq!(sf.matches("\nrule chi2_scan_").count(), 8, "{sf}");
+        // compare's --out-dir has no `products:`: a directory() output.
+        assert!(
+            sf.contains(&format!("out_dir=directory(\"{out}/figures\"),")),
+            "{sf}"
+        );
+        // The profile's `jobs: 2` is for a real queue; 4 in flight here, as
+        // the jobs spend most of their time starting Python.
+        let args = ["--profile", "profiles/local-cluster", "--jobs", "4", "all"];
+        let first = ok(
+            snakemake(&sm, r, &args),
+            "snakemake sweep (cluster-generic)",
+        );
+        assert!(first.contains("external jobid"), "{first}");
+        let jobs = std::fs::read_dir(r.join(".snakemake/local-cluster"))
+            .unwrap()
+            .count();
+        assert_eq!(jobs, 18, "one submitted job per stage run");
+        assert_same_tree(&native_out, &r.join(out));
+        let again = ok(snakemake(&sm, r, &args), "second snakemake sweep");
+        assert!(again.contains("Nothing to be done"), "{again}");
+    }
+
+    if let Some(cwl) = cwl {
+        let root = scratch_root();
+        let r = root.path();
+        export_cwl(r, pipeline, "cwl");
+        let wf = "cwl/sensitivity-sweep-mini.cwl";
+        ok(cwltool(&cwl, r, &["--validate", wf]), "cwltool --validate");
+        let run = |tag: &str| {
+            let dir = format!("cwl-out-{tag}");
+            let args = ["--no-container", "--parallel", "--cachedir", "cwl-cache"];
+            let o = cwltool(&cwl, r, &[&args[..], &["--outdir", &dir, wf]].concat());
+            (ok(o, "cwltool sweep"), r.join(dir))
+        };
+        let (_, first) = run("1");
+        // cwltool's --outdir is flat: each output is named by its path below
+        // the output root, `/` -> `__` (ge/xsec.parquet -> ge__xsec.parquet),
+        // so the Ge and Si files of the same name do not collide.
+        let flat: Vec<PathBuf> = files(&native_out)
+            .iter()
+            .map(|f| {
+                let f = f.to_string_lossy();
+                PathBuf::from(if f.starts_with("figures/") {
+                    f.into_owned()
+                } else {
+                    f.replace('/', "__")
+                })
+            })
+            .collect();
+        assert_eq!(files(&first), flat, "one file per native output");
+        for (n, c) in files(&native_out).iter().zip(&flat) {
+            assert!(
+                std::fs::read(native_out.join(n)).unwrap() == std::fs::read(first.join(c)).unwrap(),
+                "{} differs from the native {}",
+                c.display(),
+                n.display()
+            );
+        }
+        let (again, second) = run("2");
+        let ran: Vec<&str> = again
+            .lines()
+            .filter(|l| l.contains("[job ") && l.contains("$ "))
+            .collect();
+        assert!(
+            ran.is_empty(),
+            "no stage should run again: {ran:?}\n{again}"
+        );
+        assert!(again.contains("Using cached output"), "{again}");
+        assert_same_tree(&first, &second);
+    }
 }
 
 /// `resources:` and list inputs in the pipeline reach the Snakefile; bad
