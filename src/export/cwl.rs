@@ -751,6 +751,19 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
 /// Write the tools and the workflow into `dir`; returns the number of tools.
 pub fn write(p: &Pipeline, pipeline_file: &str, dir: &Path) -> Result<usize> {
     let mut cx = Ctx::new(p);
+    // Workflow outputs land in one flat directory: their names must differ.
+    let mut flat: BTreeMap<String, &str> = BTreeMap::new();
+    for o in p.stages.iter().flat_map(|s| &s.outputs) {
+        if let Some(other) = flat.insert(flat_name(&cx.out_root, &o.path), &o.path) {
+            return Err(bad_input(format!(
+                "CWL export: outputs `{other}` and `{}` would both be named `{}` in the \
+                 runner's flat output directory (`/` below `{}` becomes `{FLAT_SEP}`); rename one",
+                o.path,
+                flat_name(&cx.out_root, &o.path),
+                cx.out_root
+            )));
+        }
+    }
     let root = std::path::absolute(&p.root).context("resolving the root")?;
     let root = PathBuf::from(crate::spec::normalize(&root.to_string_lossy()));
     let adir = std::path::absolute(dir).context("resolving -o")?;

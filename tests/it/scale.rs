@@ -678,6 +678,25 @@ fn resources_and_list_inputs_are_exported() {
     assert!(sf.contains(
         "    threads: _threads(1)\n    resources:\n        mem_mb=1000,\n        runtime=60,"
     ));
+    // CWL: outputs whose flat names (path below the output root, `/` ->
+    // `__`) would collide in cwltool's --outdir are refused.
+    std::fs::write(
+        d.join("c.yaml"),
+        "name: c\nstages:\n  - name: a\n    run: ./a.sh\n    outputs:\n      \
+         out: o/x/y.txt\n      other: o/x__y.txt\n",
+    )
+    .unwrap();
+    let o = Command::new(cevns())
+        .args(["export", "c.yaml", "--cwl", "-o", "cwl"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("would both be named `x__y.txt`"),
+        "{}",
+        text(&o)
+    );
     for bad in [
         "    resources: { threads: 0 }\n",
         "    resources: { memory: 3 }\n",
