@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use cevns_io::data::{load_oscillation, load_oscillation_setup, load_solar_model};
+use cevns_io::data::{
+    ContinuumOverride, load_oscillation, load_oscillation_setup, load_solar_model_with,
+};
 use cevns_io::inputs::Input;
 use cevns_io::schema::{FluxEntry, fluxes_table};
 use cevns_io::stage::CommonArgs;
@@ -32,6 +34,13 @@ struct Args {
     /// Oscillation parameters YAML (sin²θ12, sin²θ13, sin²θ23).
     #[arg(long, value_name = "YAML")]
     oscillation: PathBuf,
+    /// Replace the spectrum table of a continuum source, SOURCE=TABLE (E_ν
+    /// in MeV in column 0, dN/dE in column 1; the source keeps its total
+    /// flux). Repeatable. E.g. `8B=data/solar/spectra/B8_bahcall1996.dat`,
+    /// the ⁸B shape of XENONnT's CEνNS spectrum (docs/xenonnt.md). Recorded
+    /// in the output's provenance.
+    #[arg(long, value_name = "SOURCE=TABLE")]
+    continuum: Vec<ContinuumOverride>,
     /// Output Parquet file.
     #[arg(long, value_name = "PARQUET")]
     out: PathBuf,
@@ -44,7 +53,7 @@ fn main() -> ExitCode {
         let args: Args = cevns_io::stage::parse_args();
         if args.common.list_inputs {
             return cevns_io::inputs::print_list(&[
-                Input::SolarModel(&args.solar_model),
+                Input::SolarModelWith(&args.solar_model, &args.continuum),
                 Input::File(&args.oscillation),
             ]);
         }
@@ -55,7 +64,8 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     let out = OutputSet::new(&[&args.out])?;
-    let model = load_solar_model(&args.solar_model).context("loading the solar model")?;
+    let model = load_solar_model_with(&args.solar_model, &args.continuum)
+        .context("loading the solar model")?;
     let mixing = load_oscillation(&args.oscillation).context("loading oscillation parameters")?;
     let probs = mixing.probabilities()?;
     let names: Vec<String> = model.sources.iter().map(|s| s.name.clone()).collect();
@@ -137,6 +147,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
         .extra("probabilities_e_mu_tau", probs)
         .extra("total_flux_cm2_s", totals)
         .extra("spectrum_table_area_before_normalisation", areas);
+    // Only when given, so that outputs without overrides stay byte-identical.
+    let prov = if args.continuum.is_empty() {
+        prov
+    } else {
+        prov.param("continuum_override", &args.continuum)
+    };
     let prov = if msw {
         let params = setup.per_source.iter().find_map(|(_, o)| match o {
             Oscillation::Msw(m) => Some(m.params),
