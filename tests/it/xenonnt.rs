@@ -430,3 +430,136 @@ fn sr0_to_sr2_fit_and_limits_on_real_data() {
     );
     let _ = run;
 }
+
+/// The template detector kind of quench-smear: its response, consumed by
+/// chi2-scan, gives exactly the numbers of the configuration's own mono
+/// templates; wrong inputs are exit 2 with nothing written.
+#[test]
+fn quench_smear_template_detector_feeds_chi2_scan_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    xenon_rates(dir.path());
+    let o = |f: &str| dir.path().join(f);
+    let cfg = "data/xenonnt/release2026/likelihood.yaml";
+    ok(
+        "quench-smear",
+        &[
+            "--rates",
+            s(&o("rates.parquet")),
+            "--detector",
+            cfg,
+            "--out-response",
+            s(&o("template-response.parquet")),
+        ],
+    );
+    let resp = cevns_io::schema::read_template_response(&o("template-response.parquet")).unwrap();
+    let names: Vec<&str> = resp.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["sr0", "sr1", "sr2"]);
+    for (_, m) in &resp {
+        assert_eq!(m.energies().len(), 46);
+        assert!((m.energies()[0] - 0.5).abs() < 1e-12 && (m.energies()[45] - 5.0).abs() < 1e-12);
+        assert_eq!(m.layout().0.len() * m.layout().1.len(), 49);
+        assert_eq!(m.layout().2, 81);
+    }
+    let (rates, fluxes, r) = (
+        o("rates.parquet"),
+        o("fluxes.parquet"),
+        o("template-response.parquet"),
+    );
+    let fit = |name: &str, response: bool| {
+        let out = o(name);
+        let mut a = vec![
+            "--likelihood",
+            cfg,
+            "--rates",
+            s(&rates),
+            "--fluxes",
+            s(&fluxes),
+            "--out-fit",
+            s(&out),
+        ];
+        if response {
+            a.extend(["--response", s(&r)]);
+        }
+        ok("chi2-scan", &a);
+        fit_table(&out)
+    };
+    let (with, without) = (fit("fit-r.parquet", true), fit("fit.parquet", false));
+    assert_eq!(with, without, "same numbers from the stage's response");
+    assert!(get(&with, "expected_nominal:b8", "all").0 > 10.0);
+
+    // A template detector writes only the response.
+    let bad = |args: &[&str], names: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let mut a: Vec<&str> = args.to_vec();
+        let r = out.path().join("r.parquet");
+        a.extend(["--out-response", s(&r)]);
+        let res = crate::common::run("quench-smear", &a);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "want exit 2: {err}");
+        assert!(err.contains(names), "error should name {names}: {err}");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    };
+    let binned = o("binned.parquet");
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            cfg,
+            "--out-binned",
+            s(&binned),
+        ],
+        "template detector",
+    );
+    // The PRL-era configuration uses the collaboration's folded templates.
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            "data/xenonnt/prl2024/likelihood.yaml",
+        ],
+        "signal.from: mono",
+    );
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            cfg,
+            "--spectrum-source",
+            "9B",
+        ],
+        "9B",
+    );
+    // A response of other runs is refused by chi2-scan.
+    let one = cevns_io::schema::template_response_table(&[(resp[0].0.clone(), &resp[0].1)]);
+    let p = o("one-run.parquet");
+    std::fs::write(
+        &p,
+        one.to_parquet_bytes(&cevns_io::Provenance::new("quench-smear"))
+            .unwrap(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let fit_out = out.path().join("fit.parquet");
+    let res = crate::common::run(
+        "chi2-scan",
+        &[
+            "--likelihood",
+            cfg,
+            "--rates",
+            s(&rates),
+            "--fluxes",
+            s(&fluxes),
+            "--response",
+            s(&p),
+            "--out-fit",
+            s(&fit_out),
+        ],
+    );
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("one-run.parquet"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
