@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{ok, repo, run, s};
+use crate::common::{Rates, ok, rates_chain, repo, run, s};
 
 /// fit.parquet as item/run → (value, lo, hi).
 fn fit_table(path: &Path) -> BTreeMap<(String, String), (f64, f64, f64)> {
@@ -173,45 +173,15 @@ fn xenon_rates(out: &Path) {
 }
 
 /// As [`xenon_rates`], with extra `flux-prep` arguments.
-fn xenon_rates_with(out: &Path, flux_args: &[&str]) {
-    let o = |f: &str| out.join(f);
-    let fluxes = o("fluxes.parquet");
-    let mut args = vec![
-        "--solar-model",
-        "data/solar/b16-gs98.yaml",
-        "--oscillation",
-        "data/oscillation/desalas2021-no.yaml",
-        "--out",
-        s(&fluxes),
-    ];
-    args.extend_from_slice(flux_args);
-    ok("flux-prep", &args);
-    ok(
-        "xsec-tables",
-        &[
-            "--target",
-            "data/targets/xe-nat.yaml",
-            "--t-min-kev",
-            "1e-4",
-            "--t-max-kev",
-            "12",
-            "--out",
-            s(&o("xsec.parquet")),
-            "--grid-out",
-            s(&o("xsec_grid.parquet")),
-        ],
-    );
-    ok(
-        "rate-convolve",
-        &[
-            "--fluxes",
-            s(&o("fluxes.parquet")),
-            "--xsec",
-            s(&o("xsec.parquet")),
-            "--out",
-            s(&o("rates.parquet")),
-        ],
-    );
+fn xenon_rates_with(out: &Path, flux_flags: &[&str]) {
+    let r = Rates {
+        solar: "data/solar/b16-gs98.yaml",
+        target: "data/targets/xe-nat.yaml",
+        xsec_flags: &["--t-min-kev", "1e-4", "--t-max-kev", "12"],
+        flux_flags,
+        ..Rates::default()
+    };
+    rates_chain(out, r);
 }
 
 /// Our ⁸B CEνNS recoil rate on natural xenon over [a, b] keV at the SNO
