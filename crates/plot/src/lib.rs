@@ -9,13 +9,17 @@
 //! - [`figures`]: the paper's figures as [`Plot`]s, the palette and the
 //!   default ranges of the limit plots;
 //! - [`input`]: reading the `plot` stage's inputs;
-//! - [`xenonnt`]: the XENONnT 8B CEvNS figures (real data).
+//! - [`xenonnt`]: the XENONnT 8B CEvNS figures (real data);
+//! - [`stage`], [`xenonnt_stage`]: the `plot` stage's flags and runs (the
+//!   binary only parses and calls them).
 
 pub mod figures;
 pub mod geom;
 pub mod input;
 pub mod render;
+pub mod stage;
 pub mod xenonnt;
+pub mod xenonnt_stage;
 
 pub use figures::{LIMIT_G_RANGE, LIMIT_MASS_RANGE_MEV, PALETTE, limit_frame_for};
 pub use geom::{Frame, Polyline, Scale};

@@ -1,16 +1,17 @@
-//! `plot --xenonnt-bins ...`: the XENONnT figures (see `plot::xenonnt`).
+//! `plot --xenonnt-bins ...` as a library: the XENONnT figures (see
+//! [`crate::xenonnt`]); `main.rs` parses and calls [`run`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use cevns_io::OutputSet;
+use cevns_io::inputs::Input;
 use cevns_io::stage::CommonArgs;
 
-use plot::input::{Overlays, read_limits};
-use plot::render::{self, Format, Plot};
-use plot::xenonnt;
+use crate::input::{Overlays, read_limits};
+use crate::render::{Format, Plot};
+use crate::xenonnt;
 
 /// Draw the XENONnT 8B CEvNS figures: observed vs expected counts projected
 /// on each observable (xenonnt-proj-{cs2,shadow,s1bdt,s2bdt}), the profile
@@ -48,13 +49,25 @@ pub struct Cli {
     #[arg(long, value_enum, value_delimiter = ',', default_value = "png,svg")]
     formats: Vec<Format>,
     #[command(flatten)]
-    common: CommonArgs,
+    pub common: CommonArgs,
 }
 
-/// Entry point.
-pub fn main() -> Result<()> {
-    let cli = Cli::parse();
-    cli.common.init()?;
+impl Cli {
+    /// `--list-inputs`: the files this invocation reads.
+    pub fn list_inputs(&self) -> Result<()> {
+        let mut inputs = vec![
+            Input::File(&self.xenonnt_bins),
+            Input::File(&self.xenonnt_profile),
+        ];
+        inputs.extend(self.xenonnt_limits.as_deref().map(Input::File));
+        inputs.extend(self.cdex_limits.as_deref().map(Input::File));
+        inputs.extend(self.overlays.as_deref().map(Input::Overlays));
+        cevns_io::inputs::print_list(&inputs)
+    }
+}
+
+/// Read the fit outputs, draw every XENONnT figure and write them atomically.
+pub fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     let bins = xenonnt::Bins::read(&cli.xenonnt_bins, &cli.signal)?;
     let mut figs: Vec<(String, Plot)> = Vec::new();
     for (i, (stem, _)) in xenonnt::AXES.iter().enumerate() {
@@ -82,32 +95,11 @@ pub fn main() -> Result<()> {
             figs.push((format!("xenonnt-{stem}"), p));
         }
     }
-    let mut formats = cli.formats.clone();
-    formats.sort();
-    formats.dedup();
-    let dir: &Path = &cli.out_dir;
-    let paths: Vec<PathBuf> = figs
-        .iter()
-        .flat_map(|(stem, _)| {
-            formats
-                .iter()
-                .map(move |f| dir.join(format!("{stem}.{}", f.ext())))
-        })
-        .collect();
-    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    let mut out = OutputSet::new(&refs)?;
-    for (stem, plot) in &figs {
-        for &f in &formats {
-            let bytes =
-                render::render(plot, f).with_context(|| format!("rendering {stem}.{}", f.ext()))?;
-            out.write_bytes(&cli.out_dir.join(format!("{stem}.{}", f.ext())), &bytes)?;
-        }
-    }
-    out.commit()?;
+    let paths = crate::stage::write_figures(&figs, &cli.formats, &cli.out_dir)?;
     cli.common.log(format!(
         "plot: wrote {} XENONnT figures to {}",
         paths.len(),
         cli.out_dir.display()
     ));
-    Ok(())
+    Ok(paths)
 }
