@@ -244,17 +244,24 @@ impl BinnedModel {
                 let resp = &parts[pk.part].1;
                 let n = resp.active().len();
                 let (v1, v2) = (&mut v1[..n], &mut v2[..n]);
-                v1.fill(0.0);
-                v2.fill(0.0);
-                for (ip, a1, a2) in &pk.kernels {
-                    for (((x, y), (k1, k2)), d) in v1
+                // The first kernel sets the sums (0 + x = x, no clearing
+                // pass), the others add to them in kernel order.
+                for (ik, (ip, a1, a2)) in pk.kernels.iter().enumerate() {
+                    let terms = v1
                         .iter_mut()
                         .zip(v2.iter_mut())
                         .zip(a1.iter().zip(a2))
-                        .zip(&inv_d[*ip])
-                    {
-                        *x += k1 * d;
-                        *y += k2 * d * d;
+                        .zip(&inv_d[*ip]);
+                    if ik == 0 {
+                        for (((x, y), (k1, k2)), d) in terms {
+                            *x = k1 * d;
+                            *y = k2 * d * d;
+                        }
+                    } else {
+                        for (((x, y), (k1, k2)), d) in terms {
+                            *x += k1 * d;
+                            *y += k2 * d * d;
+                        }
                     }
                 }
                 resp.apply_active_add(v1, &mut a);

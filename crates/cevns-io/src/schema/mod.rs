@@ -492,24 +492,28 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     }
     let (ch, x1, x2) = if t.has("channel") {
         (
-            t.str("channel")?,
+            Some(t.str("channel")?),
             Some(t.f64("dr_dt_x1")?),
             Some(t.f64("dr_dt_x2")?),
         )
     } else {
-        (vec!["cevns".to_string(); src.len()], None, None)
+        (None, None, None)
     };
-    let keys: Vec<(String, String, String, u32, u32)> = (0..src.len())
-        .map(|i| (src[i].clone(), fl[i].clone(), ch[i].clone(), z[i], a[i]))
+    // Row keys borrow the column strings (no per-row allocation).
+    let keys: Vec<(&str, &str, &str, u32, u32)> = (0..src.len())
+        .map(|i| {
+            let c = ch.as_ref().map_or("cevns", |c| c[i].as_str());
+            (src[i].as_str(), fl[i].as_str(), c, z[i], a[i])
+        })
         .collect();
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
     for ((source, flavour, channel, _, _), b, e) in runs(&keys) {
         same_grid(path, &mut grid, &tk[b..e])?;
-        let flavour = Flavour::parse(&flavour)
+        let flavour = Flavour::parse(flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
         let rate = r[b..e].to_vec();
-        let target = match channel.as_str() {
+        let target = match channel {
             "cevns" => Target::Nucleus(Nucleus {
                 z: z[b],
                 n: n[b],
@@ -536,7 +540,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
             _ => (Cevns::interference_rate(&rate), rate.clone()),
         };
         let part = RatePart {
-            channel,
+            channel: channel.to_string(),
             target,
             kappa_mev2: k[b],
             flavour,
@@ -547,7 +551,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
         match out.iter_mut().find(|x| x.source == source) {
             Some(x) => x.parts.push(part),
             None => out.push(SourceRates {
-                source,
+                source: source.to_string(),
                 sigma_frac: s[b],
                 parts: vec![part],
             }),
