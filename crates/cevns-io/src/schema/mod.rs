@@ -474,7 +474,8 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
 pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let t = TableReader::open(path)?;
     t.expect_stage("rate-convolve")?;
-    let (src, fl) = (t.str("source")?, t.str("flavour")?);
+    // Few distinct names over many rows: read them as codes.
+    let ((src, src_i), (fl, fl_i)) = (t.str_codes("source")?, t.str_codes("flavour")?);
     let (a, z, n) = (t.u32("a")?, t.u32("z")?, t.u32("n")?);
     let (m, k, s, tk, r) = (
         t.f64("mass_mev")?,
@@ -492,7 +493,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     }
     let (ch, x1, x2) = if t.has("channel") {
         (
-            Some(t.str("channel")?),
+            Some(t.str_codes("channel")?),
             Some(t.f64("dr_dt_x1")?),
             Some(t.f64("dr_dt_x2")?),
         )
@@ -500,10 +501,10 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
         (None, None, None)
     };
     // Row keys borrow the column strings (no per-row allocation).
-    let keys: Vec<(&str, &str, &str, u32, u32)> = (0..src.len())
+    let keys: Vec<(&str, &str, &str, u32, u32)> = (0..src_i.len())
         .map(|i| {
-            let c = ch.as_ref().map_or("cevns", |c| c[i].as_str());
-            (src[i].as_str(), fl[i].as_str(), c, z[i], a[i])
+            let c = ch.as_ref().map_or("cevns", |(c, ci)| c[ci[i]].as_str());
+            (src[src_i[i]].as_str(), fl[fl_i[i]].as_str(), c, z[i], a[i])
         })
         .collect();
     let mut grid: Option<RecoilGrid> = None;
