@@ -47,32 +47,48 @@ pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Run flux-prep, xsec-tables, rate-convolve and quench-smear into `out` for a
-/// solar model, target and detector.
-pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
+/// The inputs of the flux → xsec → rates part of the chain. `Default` is the
+/// paper's: BS05(OP), standard oscillations, natural germanium, xsec-tables'
+/// default recoil range.
+#[derive(Clone, Copy)]
+pub struct Rates<'a> {
+    pub solar: &'a str,
+    pub oscillation: &'a str,
+    pub target: &'a str,
+    /// Extra xsec-tables flags (recoil range, `--electrons`).
+    pub xsec_flags: &'a [&'a str],
+}
+
+impl Default for Rates<'_> {
+    fn default() -> Self {
+        Rates {
+            solar: "data/solar/bs05-op.yaml",
+            oscillation: "data/oscillation/desalas2021-no.yaml",
+            target: "data/targets/ge-nat.yaml",
+            xsec_flags: &[],
+        }
+    }
+}
+
+/// Run flux-prep, xsec-tables and rate-convolve into `out`
+/// (fluxes/xsec/xsec_grid/rates.parquet).
+pub fn rates_chain(out: &Path, r: Rates<'_>) {
     let o = |f: &str| out.join(f);
     ok(
         "flux-prep",
         &[
             "--solar-model",
-            solar,
+            r.solar,
             "--oscillation",
-            "data/oscillation/desalas2021-no.yaml",
+            r.oscillation,
             "--out",
             s(&o("fluxes.parquet")),
         ],
     );
-    ok(
-        "xsec-tables",
-        &[
-            "--target",
-            target,
-            "--out",
-            s(&o("xsec.parquet")),
-            "--grid-out",
-            s(&o("xsec_grid.parquet")),
-        ],
-    );
+    let (xo, xg) = (o("xsec.parquet"), o("xsec_grid.parquet"));
+    let mut xs = vec!["--target", r.target, "--out", s(&xo), "--grid-out", s(&xg)];
+    xs.extend_from_slice(r.xsec_flags);
+    ok("xsec-tables", &xs);
     ok(
         "rate-convolve",
         &[
@@ -84,6 +100,12 @@ pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
             s(&o("rates.parquet")),
         ],
     );
+}
+
+/// Run quench-smear on `out/rates.parquet` for `detector`
+/// (response/binned/spectrum.parquet).
+pub fn quench_smear(out: &Path, detector: &str) {
+    let o = |f: &str| out.join(f);
     ok(
         "quench-smear",
         &[
@@ -101,6 +123,18 @@ pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
             s(&o("spectrum.parquet")),
         ],
     );
+}
+
+/// Run flux-prep, xsec-tables, rate-convolve and quench-smear into `out` for a
+/// solar model, target and detector.
+pub fn physics_chain(out: &Path, solar: &str, target: &str, detector: &str) {
+    let r = Rates {
+        solar,
+        target,
+        ..Rates::default()
+    };
+    rates_chain(out, r);
+    quench_smear(out, detector);
 }
 
 /// Limits (model, mass, g90) of a limits.parquet, read through the typed
@@ -143,6 +177,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(&p, to.join(e.file_name())).unwrap();
         }
     }
+}
+
+/// Every file below `root`, relative to it, sorted.
+pub fn files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// A scratch repository root holding copies of `data/` and `pipelines/`.

@@ -8,6 +8,8 @@
 //!   with the real binaries (`runner_real`), locks and signals
 //!   (`runner_concurrency::runner_faults`), sweeps and validation errors;
 //! - `snakemake`, `scale`: the exported Snakefile and CWL under the real tools;
+//! - `snapshots`: generated text (REPORT.md, summary.md, Snakefile, `cevns dag`,
+//!   error messages) pinned with insta (`tests/it/snapshots/`).
 //!
 //! Physics validation against independent numbers lives with the physics
 //! crate: `crates/cevns-physics/tests/validation.rs`.
@@ -25,5 +27,6 @@ mod runner_sweep;
 mod runner_validate;
 mod scale;
 mod snakemake;
+mod snapshots;
 mod stages;
 mod xenonnt;

@@ -7,9 +7,9 @@
 //! skipped with a message, except under CI (`CI=true`), where it fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::common::{repo, scratch_root};
+use crate::common::{files, repo, scratch_root};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 fn snakemake() -> Option<PathBuf> {
@@ -25,23 +25,6 @@ fn snakemake() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     on_path.then(|| PathBuf::from("snakemake"))
-}
-
-fn files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -120,26 +103,32 @@ fn snakemake_export_matches_native_run_byte_for_byte() {
         );
     }
 
+    // Snakemake's plan for a second run (stdout + stderr), which must succeed.
+    let dry_run = || {
+        let o = Command::new(&sm)
+            .args([
+                "--snakefile",
+                "Snakefile",
+                "--cores",
+                "2",
+                "--dry-run",
+                "all",
+            ])
+            .current_dir(snake.path())
+            .env("XDG_CACHE_HOME", snake.path().join(".cache"))
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(o.status.success(), "{text}");
+        text
+    };
+
     // Second run: nothing to do.
-    let o = Command::new(&sm)
-        .args([
-            "--snakefile",
-            "Snakefile",
-            "--cores",
-            "2",
-            "--dry-run",
-            "all",
-        ])
-        .current_dir(snake.path())
-        .env("XDG_CACHE_HOME", snake.path().join(".cache"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{text}");
+    let text = dry_run();
     assert!(
         text.contains("Nothing to be done"),
         "second Snakemake run should have nothing to do:\n{text}"
@@ -161,25 +150,7 @@ fn snakemake_export_matches_native_run_byte_for_byte() {
     let mut text = std::fs::read_to_string(&lmt).unwrap();
     text.push_str("# edited\n");
     std::fs::write(&lmt, text).unwrap();
-    let o = Command::new(&sm)
-        .args([
-            "--snakefile",
-            "Snakefile",
-            "--cores",
-            "2",
-            "--dry-run",
-            "all",
-        ])
-        .current_dir(snake.path())
-        .env("XDG_CACHE_HOME", snake.path().join(".cache"))
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    assert!(o.status.success(), "{text}");
+    let text = dry_run();
     assert!(
         text.contains("rule report") && text.contains("rule plot"),
         "an edited .lmt must make Snakemake redo plot and report:\n{text}"

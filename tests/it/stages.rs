@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 
 use cevns_io::TableReader;
 
-use crate::common::{bin, g90, limits, ok, physics_chain, repo, run, s};
+use crate::common::{
+    Rates, bin, g90, limits, ok, physics_chain, quench_smear, rates_chain, repo, run, s,
+};
 
 /// Fault injection (issue 10), sharing this binary's physics chain.
 mod stage_faults;
@@ -444,59 +446,18 @@ fn b_minus_l_limit_is_plausible_against_darkcast_nu_scattering_limits() {
 /// flux-prep → xsec-tables → rate-convolve → quench-smear → chi2-scan with
 /// MSW oscillations, optionally with the ν–e channel, Δ from the paper chain.
 fn msw_chain(out: &Path, electrons: bool) -> Vec<(String, f64, f64)> {
-    let o = |f: &str| out.join(f);
-    ok(
-        "flux-prep",
-        &[
-            "--solar-model",
-            "data/solar/bs05-op.yaml",
-            "--oscillation",
-            "data/oscillation/desalas2021-no-msw.yaml",
-            "--out",
-            s(&o("fluxes.parquet")),
-        ],
-    );
-    let (xo, xg) = (o("xsec.parquet"), o("xsec_grid.parquet"));
-    let mut xs = vec![
-        "--target",
-        "data/targets/ge-nat.yaml",
-        "--out",
-        s(&xo),
-        "--grid-out",
-        s(&xg),
-    ];
-    if electrons {
-        xs.extend(["--electrons", "data/atomic/binding-energies.yaml"]);
-    }
-    ok("xsec-tables", &xs);
-    ok(
-        "rate-convolve",
-        &[
-            "--fluxes",
-            s(&o("fluxes.parquet")),
-            "--xsec",
-            s(&o("xsec.parquet")),
-            "--out",
-            s(&o("rates.parquet")),
-        ],
-    );
-    ok(
-        "quench-smear",
-        &[
-            "--rates",
-            s(&o("rates.parquet")),
-            "--detector",
-            "data/detectors/cdex10.yaml",
-            "--models",
-            "data/models/u1prime.yaml",
-            "--out-response",
-            s(&o("response.parquet")),
-            "--out-binned",
-            s(&o("binned.parquet")),
-            "--out-spectrum",
-            s(&o("spectrum.parquet")),
-        ],
-    );
+    let xsec_flags: &[&str] = if electrons {
+        &["--electrons", "data/atomic/binding-energies.yaml"]
+    } else {
+        &[]
+    };
+    let r = Rates {
+        oscillation: "data/oscillation/desalas2021-no-msw.yaml",
+        xsec_flags,
+        ..Rates::default()
+    };
+    rates_chain(out, r);
+    quench_smear(out, "data/detectors/cdex10.yaml");
     let paper = chain().out.join("limits.parquet");
     let mut args = scan_args(out, "limits");
     args.truncate(args.len() - 6);
@@ -508,7 +469,7 @@ fn msw_chain(out: &Path, electrons: bool) -> Vec<(String, f64, f64)> {
         "chi2-scan",
         &args.iter().map(String::as_str).collect::<Vec<_>>(),
     );
-    limits(&o("limits.parquet"))
+    limits(&out.join("limits.parquet"))
 }
 
 #[test]
@@ -545,4 +506,63 @@ fn electron_channel_strengthens_only_models_that_charge_the_electron() {
             .unwrap()
             .has("channel")
     );
+
+    // The electron-channel report on these real files: data kind, MSW
+    // probabilities per source, ν–e rates next to CEνNS, both limit sets.
+    let (pa, pb) = (a.path(), b.path());
+    let report_args = |rates: &Path, out: &Path| -> Vec<String> {
+        [
+            ("--channels-limits", pb.join("limits.parquet")),
+            ("--baseline-limits", pa.join("limits.parquet")),
+            ("--fluxes", pb.join("fluxes.parquet")),
+            ("--rates", rates.to_path_buf()),
+            ("--binned", pb.join("binned.parquet")),
+            ("--baseline-binned", pa.join("binned.parquet")),
+            ("--out", out.to_path_buf()),
+        ]
+        .iter()
+        .flat_map(|(k, v)| [k.to_string(), v.to_string_lossy().into_owned()])
+        .collect()
+    };
+    let md_path = pb.join("REPORT.md");
+    let args = report_args(&pb.join("rates.parquet"), &md_path);
+    ok(
+        "report",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    assert!(md.contains("**SURROGATE DATA**"), "{md}");
+    assert!(md.contains("Energy-dependent P(E) (MSW)"), "{md}");
+    // pp: flux-weighted P_ee of the adiabatic MSW solution (docs: 0.537).
+    let pp = md.lines().find(|l| l.starts_with("| pp |")).unwrap();
+    let pee: f64 = pp.split('|').nth(2).unwrap().trim().parse().unwrap();
+    assert!((0.52..0.55).contains(&pee), "{pp}");
+    // B−L at 0.01 MeV: the ratio row is the one the chains gave.
+    let ratio_row = md.lines().find(|l| l.starts_with("| B-L | ratio")).unwrap();
+    let r001: f64 = ratio_row.split('|').nth(3).unwrap().trim().parse().unwrap();
+    let want = g90(&both, "B-L", 0.01) / g90(&cevns, "B-L", 0.01);
+    assert!((r001 - want).abs() < 1e-3, "{ratio_row} vs {want}");
+    // Deterministic: a second run writes the same bytes.
+    let again = pb.join("REPORT2.md");
+    let args2 = report_args(&pb.join("rates.parquet"), &again);
+    ok(
+        "report",
+        &args2.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(md, std::fs::read_to_string(&again).unwrap());
+    // CEvNS-only rates for the electron report: bad input, exit 2, no file.
+    let bad_out = pb.join("BAD.md");
+    let bad = report_args(&pa.join("rates.parquet"), &bad_out);
+    let o = crate::common::run(
+        "report",
+        &bad.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no nu-e rows"));
+    assert!(!bad_out.exists());
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::common::{ok, repo, run, s};
+use crate::common::{Rates, ok, rates_chain, repo, run, s};
 
 /// fit.parquet as item/run → (value, lo, hi).
 fn fit_table(path: &Path) -> BTreeMap<(String, String), (f64, f64, f64)> {
@@ -169,44 +169,13 @@ fn bad_xenonnt_inputs_exit_2_naming_the_file() {
 
 /// fluxes + xsec + rates for natural xenon (B16-GS98) into `out`.
 fn xenon_rates(out: &Path) {
-    let o = |f: &str| out.join(f);
-    ok(
-        "flux-prep",
-        &[
-            "--solar-model",
-            "data/solar/b16-gs98.yaml",
-            "--oscillation",
-            "data/oscillation/desalas2021-no.yaml",
-            "--out",
-            s(&o("fluxes.parquet")),
-        ],
-    );
-    ok(
-        "xsec-tables",
-        &[
-            "--target",
-            "data/targets/xe-nat.yaml",
-            "--t-min-kev",
-            "1e-4",
-            "--t-max-kev",
-            "12",
-            "--out",
-            s(&o("xsec.parquet")),
-            "--grid-out",
-            s(&o("xsec_grid.parquet")),
-        ],
-    );
-    ok(
-        "rate-convolve",
-        &[
-            "--fluxes",
-            s(&o("fluxes.parquet")),
-            "--xsec",
-            s(&o("xsec.parquet")),
-            "--out",
-            s(&o("rates.parquet")),
-        ],
-    );
+    let r = Rates {
+        solar: "data/solar/b16-gs98.yaml",
+        target: "data/targets/xe-nat.yaml",
+        xsec_flags: &["--t-min-kev", "1e-4", "--t-max-kev", "12"],
+        ..Rates::default()
+    };
+    rates_chain(out, r);
 }
 
 #[test]

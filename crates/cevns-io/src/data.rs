@@ -1208,8 +1208,9 @@ mod tests {
         // [(g_V+g_A)² + (g_V−g_A)²] = 1.04e-47 (ν_e), 2.17e-48 (ν_μ) cm²/keV,
         // P_ee = 0.54, Φ_pp = 5.99e10 /cm²/s, N_e = 48 × 4.587e27 per tonne
         // at 5 keV ⇒ ≈ 2.7 from pp, ⁷Be adds ≈ 10 %, pep/CNO/⁸B < 1 %.
-        // (A published XENON value was not located in this session; see
-        // docs/physics.md.)
+        // The comparison with a published rate (Baudis et al. 2014, pp in
+        // 2–30 keV) is `pp_nu_e_rate_in_xenon_matches_baudis_2014` in
+        // crates/cevns-physics/tests/validation.rs.
         use cevns_physics::channel::NuElectron;
         use cevns_physics::oscillation::Flavour;
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -393,3 +393,196 @@ fn b8_flux_weighted_cross_section_on_xenon_agrees_with_xenonnt() {
         "⟨σ⟩_Xe = {sigma:e} cm²"
     );
 }
+
+/// Published solar ν–e rate (data/validation/solar-nu-e-xenon.yaml).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishedNuE {
+    #[allow(dead_code)]
+    citation: String,
+    sources: Vec<String>,
+    window_kev: [f64; 2],
+    events: f64,
+    fiducial_t: f64,
+    live_yr: f64,
+}
+
+/// SM ν–e rate of the named solar sources in natural Xe integrated over
+/// `[t_lo, t_hi]` keV, events/(t·yr), with the MSW probabilities of
+/// data/oscillation/desalas2021-no-msw.yaml, BS05(OP) fluxes and `binding`.
+fn xe_nu_e_window_rate(
+    sources: &[String],
+    binding: &cevns_physics::channel::electron::Binding,
+    t_lo: f64,
+    t_hi: f64,
+) -> f64 {
+    use cevns_physics::channel::NuElectron;
+    use cevns_physics::units::{AVOGADRO, GRAMS_PER_KG};
+    let m = load_solar_model(&repo().join("data/solar/bs05-op.yaml")).unwrap();
+    let names: Vec<String> = m.sources.iter().map(|s| s.name.clone()).collect();
+    let osc = cevns_io::data::load_oscillation_setup(
+        &repo().join("data/oscillation/desalas2021-no-msw.yaml"),
+        &names,
+    )
+    .unwrap();
+    let xe = load_target(&repo().join("data/targets/xe-nat.yaml")).unwrap();
+    let ch = NuElectron {
+        z: 54,
+        atoms_per_kg: GRAMS_PER_KG * AVOGADRO / xe.molar_mass_g_per_mol,
+        sin2_theta_w: S2W,
+    };
+    // 0.01 keV steps: the stepping Z_eff(T) jumps at the L edges (4.8–5.5 keV).
+    let n = ((t_hi - t_lo) / 0.01).round() as usize + 1;
+    let t: Vec<f64> = (0..n)
+        .map(|i| t_lo + (t_hi - t_lo) * i as f64 / (n - 1) as f64)
+        .collect();
+    let k: Vec<f64> = t
+        .iter()
+        .map(|&t| ch.prefactor_cm2_per_kev(binding, t))
+        .collect();
+    let mut dr = vec![0.0; n]; // events/(kg·day·keV)
+    for (s, (name, o)) in m.sources.iter().zip(&osc.per_source) {
+        assert_eq!(&s.name, name);
+        if !sources.contains(&s.name) {
+            continue;
+        }
+        for f in Flavour::ALL {
+            let sp = s
+                .spectrum
+                .weighted(&s.name, |e| o.probabilities_at(e).unwrap()[f.index()])
+                .unwrap();
+            let [r0, _, _] = channel_rates(&ch, &t, &k, f, &sp);
+            dr.iter_mut().zip(&r0).for_each(|(a, b)| *a += b);
+        }
+    }
+    let h = t[1] - t[0];
+    let integral = h * (dr.iter().sum::<f64>() - 0.5 * (dr[0] + dr[n - 1]));
+    // events/(kg·day) → events/(t·yr), Julian year.
+    integral * 1e3 * 365.25
+}
+
+#[test]
+fn pp_nu_e_rate_in_xenon_matches_baudis_2014() {
+    // Baudis et al., JCAP 01 (2014) 044: 5900 pp events in 2–30 keV for
+    // 14 t × 5 yr of natural Xe = 84.3 events/(t·yr) (the data file's note).
+    // Their paper predates the binding treatments of the Xe literature; we
+    // assume (not read from its body) that it counts all 54 electrons as free
+    // and compare our free-electron rate at 7 %: the inputs legitimately differ by a few per cent (P_ee:
+    // MSW 0.537 flux-weighted here vs the ≈ 0.55 then in use, +1.5 %;
+    // sin²θ_W 0.2386 vs 0.231, −1.8 %; pp flux of the SSM; resolution at the
+    // 2 keV edge), while a wrong flux normalisation, P_ee, electron count or
+    // unit is ≥ 30 %. Measured: 80.7 (free, −4.3 %), 76.3 (stepping, −9.5 %).
+    use cevns_physics::channel::electron::Binding;
+    let p: PublishedNuE =
+        cevns_io::data::load_yaml(&repo().join("data/validation/solar-nu-e-xenon.yaml")).unwrap();
+    let published = p.events / (p.fiducial_t * p.live_yr);
+    let [lo, hi] = p.window_kev;
+    let free = xe_nu_e_window_rate(&p.sources, &Binding::Free, lo, hi);
+    let binding =
+        cevns_io::data::load_binding(&repo().join("data/atomic/binding-energies.yaml"), 54)
+            .unwrap();
+    let stepping = xe_nu_e_window_rate(&p.sources, &binding, lo, hi);
+    eprintln!(
+        "pp ν–e in Xe, {lo}–{hi} keV [events/(t·yr)]: published {published:.2}, \
+         ours free {free:.2} ({:+.1} %), stepping {stepping:.2} ({:+.1} %)",
+        100.0 * (free / published - 1.0),
+        100.0 * (stepping / published - 1.0)
+    );
+    assert!(
+        (free / published - 1.0).abs() < 0.07,
+        "free-electron pp rate {free} vs published {published}"
+    );
+    // Stepping vs free, by hand: the K shell (2 of 54 electrons, 34.6 keV) is
+    // closed over the whole window (−3.7 %) and the 8 L electrons (4.8–5.5 keV)
+    // below ≈ 5 keV, ≈ 3 of the 28 keV of a nearly flat spectrum
+    // (−8/54 × 0.105 ≈ −1.6 %): ratio ≈ 0.947.
+    let ratio = stepping / free;
+    assert!(
+        (0.94..0.955).contains(&ratio),
+        "stepping/free = {ratio} (hand estimate 0.947)"
+    );
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShellRow {
+    shell: String,
+    binding_ev: f64,
+    electrons: u32,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ElementShells {
+    z: u32,
+    #[allow(dead_code)]
+    name: String,
+    shells: Vec<ShellRow>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShellFile {
+    elements: Vec<ElementShells>,
+}
+
+#[test]
+fn binding_energies_agree_with_carlson_1975() {
+    // Our shells (X-Ray Data Booklet) against a second source, Carlson (1975)
+    // free-atom values (data/atomic/binding-energies-carlson1975.yaml, via
+    // Geant4's G4AtomicShells.cc). Expected offsets: Ge is a solid (booklet:
+    // Fermi level; Carlson: vacuum), +3–5 eV; Xe agrees to ≤ 9 eV except N2
+    // (4p½: booklet 146.7, Carlson 157.0 eV, the one real disagreement; see
+    // docs/physics.md). A transcription slip in a deep shell is ≫ 11 eV.
+    // Valence shells (< 20 eV) differ by convention and are not compared.
+    let ours: ShellFile =
+        cevns_io::data::load_yaml(&repo().join("data/atomic/binding-energies.yaml")).unwrap();
+    let carlson: ShellFile =
+        cevns_io::data::load_yaml(&repo().join("data/atomic/binding-energies-carlson1975.yaml"))
+            .unwrap();
+    let mut compared = 0;
+    let mut worst = (0.0_f64, String::new());
+    for el in &ours.elements {
+        let other = carlson.elements.iter().find(|e| e.z == el.z).unwrap();
+        for s in el.shells.iter().filter(|s| s.binding_ev >= 20.0) {
+            let c = other
+                .shells
+                .iter()
+                .find(|c| c.shell == s.shell)
+                .unwrap_or_else(|| panic!("Z = {}: shell {} not in Carlson", el.z, s.shell));
+            assert_eq!(c.electrons, s.electrons, "Z = {} {}", el.z, s.shell);
+            let d = c.binding_ev - s.binding_ev;
+            assert!(
+                d.abs() <= 11.0,
+                "Z = {} {}: ours {} eV vs Carlson {} eV",
+                el.z,
+                s.shell,
+                s.binding_ev,
+                c.binding_ev
+            );
+            if d.abs() > worst.0.abs() {
+                worst = (d, format!("Z = {} {}", el.z, s.shell));
+            }
+            compared += 1;
+        }
+        // The solid's offset has one sign: vacuum-level energies are higher.
+        if el.z == 32 {
+            for s in el
+                .shells
+                .iter()
+                .filter(|s| (20.0..5000.0).contains(&s.binding_ev))
+            {
+                let c = other.shells.iter().find(|c| c.shell == s.shell).unwrap();
+                // L1 is the exception in these tables (−1.6 eV).
+                if s.shell != "L1" {
+                    assert!(c.binding_ev > s.binding_ev, "Ge {}", s.shell);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "binding energies: {compared} shells compared, largest Carlson − ours = {:+.1} eV ({})",
+        worst.0, worst.1
+    );
+    assert_eq!(compared, 9 + 15, "Ge K–M5, Xe K–O1");
+}

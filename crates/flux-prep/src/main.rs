@@ -6,15 +6,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
 
-use cevns_io::data::{load_oscillation, load_oscillation_setup, load_solar_model};
 use cevns_io::inputs::Input;
-use cevns_io::schema::{FluxEntry, fluxes_table};
+use cevns_io::schema::fluxes_table;
 use cevns_io::stage::CommonArgs;
-use cevns_io::{OutputSet, Provenance, stage_main};
-use cevns_physics::oscillation::{Flavour, Oscillation};
+use cevns_io::{OutputSet, stage_main};
+use flux_prep::FluxConfig;
 
 /// Solar-neutrino fluxes at Earth per source and flavour (paper eq 8–11).
 ///
@@ -49,112 +47,19 @@ fn main() -> ExitCode {
             ]);
         }
         args.common.init()?;
-        run(&args)
-    })
-}
-
-fn run(args: &Args) -> anyhow::Result<()> {
-    let out = OutputSet::new(&[&args.out])?;
-    let model = load_solar_model(&args.solar_model).context("loading the solar model")?;
-    let mixing = load_oscillation(&args.oscillation).context("loading oscillation parameters")?;
-    let probs = mixing.probabilities()?;
-    let names: Vec<String> = model.sources.iter().map(|s| s.name.clone()).collect();
-    let setup = load_oscillation_setup(&args.oscillation, &names)
-        .context("loading oscillation parameters")?;
-    let msw = setup
-        .per_source
-        .iter()
-        .any(|(_, o)| matches!(o, Oscillation::Msw(_)));
-    if msw {
-        args.common.log(format!(
-            "flux-prep: {} ({} sources), adiabatic MSW-LMA averaged over production zones",
-            model.name,
-            model.sources.len(),
-        ));
-    } else {
-        args.common.log(format!(
-            "flux-prep: {} ({} sources), P_ee = {:.5}, P_eμ = {:.5}, P_eτ = {:.5}",
-            model.name,
-            model.sources.len(),
-            probs[0],
-            probs[1],
-            probs[2]
-        ));
-    }
-    let mut entries = Vec::new();
-    let mut mean_pee = std::collections::BTreeMap::new();
-    for (s, (_, osc)) in model.sources.iter().zip(&setup.per_source) {
-        for f in Flavour::ALL {
-            let (probability, spectrum) = match osc {
-                // Paper eq 8–11: one probability for every energy.
-                Oscillation::Paper(_) => {
-                    let p = probs[f.index()];
-                    (vec![p], s.spectrum.scaled(p))
-                }
-                Oscillation::Msw(m) => {
-                    let p: Vec<f64> = s
-                        .spectrum
-                        .energies()
-                        .iter()
-                        .map(|&e| m.probabilities(e)[f.index()])
-                        .collect();
-                    let sp = s
-                        .spectrum
-                        .weighted(&s.name, |e| m.probabilities(e)[f.index()])?;
-                    if f == Flavour::E {
-                        mean_pee.insert(s.name.clone(), sp.total() / s.spectrum.total());
-                    }
-                    (p, sp)
-                }
-            };
-            entries.push(FluxEntry {
-                source: s.name.clone(),
-                sigma_frac: s.sigma_frac,
-                flavour: f,
-                probability,
-                spectrum,
-            });
-        }
-    }
-    for (s, p) in &mean_pee {
+        let mut out = OutputSet::new(&[&args.out])?;
+        let cfg = FluxConfig {
+            solar_model: args.solar_model.clone(),
+            oscillation: args.oscillation.clone(),
+        };
+        let res = flux_prep::run(&cfg, &args.common)?;
+        out.write_bytes(
+            &args.out,
+            &fluxes_table(&res.entries).to_parquet_bytes(&res.provenance)?,
+        )?;
+        out.commit()?;
         args.common
-            .log(format!("flux-prep: {s:>4}: flux-weighted P_ee = {p:.4}"));
-    }
-    let totals: std::collections::BTreeMap<String, f64> = model
-        .sources
-        .iter()
-        .map(|s| (s.name.clone(), s.spectrum.total()))
-        .collect();
-    let areas: std::collections::BTreeMap<String, f64> =
-        model.table_areas.iter().cloned().collect();
-    let prov = Provenance::new("flux-prep")
-        .param("solar_model", &model.name)
-        .param("mixing", mixing)
-        .input("solar-model", &args.solar_model)?
-        .input("oscillation", &args.oscillation)?
-        .inputs("spectrum", model.files.iter().skip(1).map(|p| p.as_path()))?
-        .inputs("solar-profile", setup.files.iter().map(|p| p.as_path()))?
-        .extra("probabilities_e_mu_tau", probs)
-        .extra("total_flux_cm2_s", totals)
-        .extra("spectrum_table_area_before_normalisation", areas);
-    let prov = if msw {
-        let params = setup.per_source.iter().find_map(|(_, o)| match o {
-            Oscillation::Msw(m) => Some(m.params),
-            Oscillation::Paper(_) => None,
-        });
-        prov.param(
-            "oscillation_mode",
-            "msw-lma adiabatic, production-zone average",
-        )
-        .param("msw", params)
-        .extra("flux_weighted_p_ee", &mean_pee)
-    } else {
-        prov
-    };
-    let mut out = out;
-    out.write_bytes(&args.out, &fluxes_table(&entries).to_parquet_bytes(&prov)?)?;
-    out.commit()?;
-    args.common
-        .log(format!("flux-prep: wrote {}", args.out.display()));
-    Ok(())
+            .log(format!("flux-prep: wrote {}", args.out.display()));
+        Ok(())
+    })
 }

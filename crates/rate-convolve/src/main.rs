@@ -4,16 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
-use rayon::prelude::*;
 
 use cevns_io::inputs::Input;
-use cevns_io::schema::{rates_table, read_fluxes, read_xsec};
 use cevns_io::stage::CommonArgs;
-use cevns_io::{OutputSet, Provenance, stage_main};
-use cevns_physics::channel::Channel;
-use cevns_physics::rate::{RatePart, SourceRates, channel_rates};
+use cevns_io::{OutputSet, stage_main};
+use rate_convolve::RatesConfig;
 
 /// Convolve fluxes with cross sections (eq 12): SM dR/dT_nr per source,
 /// flavour and isotope on the recoil grid of `xsec.parquet`.
@@ -50,74 +46,16 @@ fn main() -> ExitCode {
             ]);
         }
         args.common.init()?;
-        run(&args)
+        let mut out = OutputSet::new(&[&args.out])?;
+        let cfg = RatesConfig {
+            fluxes: args.fluxes.clone(),
+            xsec: args.xsec.clone(),
+        };
+        let res = rate_convolve::run(&cfg, &args.common)?;
+        out.write_bytes(&args.out, &res.rates.to_parquet_bytes(&res.provenance)?)?;
+        out.commit()?;
+        args.common
+            .log(format!("rate-convolve: wrote {}", args.out.display()));
+        Ok(())
     })
-}
-
-fn run(args: &Args) -> anyhow::Result<()> {
-    let mut out = OutputSet::new(&[&args.out])?;
-    let fluxes = read_fluxes(&args.fluxes).context("reading fluxes")?;
-    let (grid, isotopes) = read_xsec(&args.xsec).context("reading cross sections")?;
-    let jobs: Vec<(usize, usize)> = (0..fluxes.len())
-        .flat_map(|f| (0..isotopes.len()).map(move |i| (f, i)))
-        .collect();
-    let pb = args.common.progress(jobs.len() as u64, "rate-convolve");
-    let parts: Vec<(usize, RatePart)> = jobs
-        .par_iter()
-        .map(|&(f, i)| {
-            let fl = &fluxes[f];
-            let iso = &isotopes[i];
-            let channel = iso.channel();
-            let [rate, rate_x1, rate_x2] =
-                channel_rates(&channel, grid.points(), &iso.k_sm, fl.flavour, &fl.spectrum);
-            pb.inc(1);
-            (
-                f,
-                RatePart {
-                    channel: channel.name().into(),
-                    target: channel.target(),
-                    kappa_mev2: channel.kappa_mev2(),
-                    flavour: fl.flavour,
-                    rate,
-                    rate_x1,
-                    rate_x2,
-                },
-            )
-        })
-        .collect();
-    pb.finish_and_clear();
-    let mut sources: Vec<SourceRates> = Vec::new();
-    for (f, part) in parts {
-        let fl = &fluxes[f];
-        match sources.iter_mut().find(|s| s.source == fl.source) {
-            Some(s) => s.parts.push(part),
-            None => sources.push(SourceRates {
-                source: fl.source.clone(),
-                sigma_frac: fl.sigma_frac,
-                parts: vec![part],
-            }),
-        }
-    }
-    let mut totals = std::collections::BTreeMap::new();
-    for s in &sources {
-        totals.insert(s.source.clone(), grid.integrate(&s.total()));
-    }
-    for (s, r) in &totals {
-        args.common.log(format!(
-            "rate-convolve: {s:>4}: ∫dR/dT_nr = {r:.4e} counts/(kg·day)"
-        ));
-    }
-    let prov = Provenance::new("rate-convolve")
-        .input("fluxes", &args.fluxes)?
-        .input("xsec", &args.xsec)?
-        .extra("total_rate_per_kg_day", totals)
-        .extra("method", "I0(Emin) - m_N T/2 * I2(Emin), exact for piecewise-linear spectra; lines as delta functions");
-    out.write_bytes(
-        &args.out,
-        &rates_table(&grid, &sources).to_parquet_bytes(&prov)?,
-    )?;
-    out.commit()?;
-    args.common
-        .log(format!("rate-convolve: wrote {}", args.out.display()));
-    Ok(())
 }

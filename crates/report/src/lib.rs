@@ -7,6 +7,7 @@
 //! and returns both Markdown documents ([`ReportOutputs`]); the binary writes
 //! them atomically.
 
+pub mod channels;
 pub mod checks;
 pub mod paper;
 pub mod xenonnt;
@@ -101,13 +102,22 @@ fn read(args: &ReportConfig) -> anyhow::Result<Inputs> {
     }
     let extra = lim.extra;
 
-    let mut probs = BTreeMap::new();
-    for f in read_fluxes(&args.fluxes).context("reading fluxes")? {
-        // P_ee per spectrum node; the row-wise reading kept the last node.
-        if let Some(&p) = f.probability.last() {
-            probs.insert(f.flavour.as_str().to_string(), p);
-        }
-    }
+    // P(ν_e → α) for the flavour-ratio checks: flux-weighted over ⁸B, the
+    // source that fills the CEvNS bins (exact for the paper's constant eq 8–11;
+    // under MSW P(E) varies over the spectrum, and the last node alone, read
+    // before, was the ⁸B endpoint of whichever source came last).
+    let per_source =
+        channels::source_probabilities(&read_fluxes(&args.fluxes).context("reading fluxes")?)?;
+    let p8b = per_source.get("8B").map(|v| v.0).ok_or_else(|| {
+        bad_input(format!(
+            "{}: no 8B source (the flavour checks weight by the 8B flux)",
+            args.fluxes.display()
+        ))
+    })?;
+    let probs: BTreeMap<String, f64> = cevns_physics::oscillation::Flavour::ALL
+        .iter()
+        .map(|f| (f.as_str().to_string(), p8b[f.index()]))
+        .collect();
 
     let binned = read_binned(&args.binned).context("reading binned rates")?;
     let rates = binned.integrated();

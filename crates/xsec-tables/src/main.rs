@@ -4,20 +4,12 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Parser;
 
-use cevns_io::data::{load_binding, load_target};
 use cevns_io::inputs::Input;
-use cevns_io::schema::{XsecGridPoint, XsecIsotope, xsec_grid_table, xsec_table};
-use cevns_io::stage::{CommonArgs, bad_input};
-use cevns_io::{OutputSet, Provenance, stage_main};
-use cevns_physics::channel::Channel;
-use cevns_physics::channel::electron::{Binding, NuElectron};
-use cevns_physics::detector::RecoilGrid;
-use cevns_physics::form_factor::HelmParams;
-use cevns_physics::nucleus::Nucleus;
-use cevns_physics::xsec::{dsigma_dt_sm, kappa_mev2, sm_prefactor_cm2_per_kev};
+use cevns_io::stage::CommonArgs;
+use cevns_io::{OutputSet, stage_main};
+use xsec_tables::XsecConfig;
 
 /// CEvNS cross sections on a recoil grid for every isotope of a target.
 ///
@@ -81,9 +73,6 @@ struct Args {
     common: CommonArgs,
 }
 
-/// hep endpoint, the highest solar-neutrino energy (Bahcall 1997), MeV.
-const HEP_ENDPOINT_MEV: f64 = 18.784;
-
 fn main() -> ExitCode {
     stage_main("xsec-tables", || {
         let args: Args = cevns_io::stage::parse_args();
@@ -91,184 +80,39 @@ fn main() -> ExitCode {
             return cevns_io::inputs::print_list(&[Input::File(&args.target)]);
         }
         args.common.init()?;
-        run(&args)
+        let mut out = OutputSet::new(&[&args.out, &args.grid_out])?;
+        let res = xsec_tables::run(&args.config(), &args.common)?;
+        out.write_bytes(&args.out, &res.xsec.to_parquet_bytes(&res.xsec_provenance)?)?;
+        out.write_bytes(
+            &args.grid_out,
+            &res.grid.to_parquet_bytes(&res.grid_provenance)?,
+        )?;
+        out.commit()?;
+        args.common.log(format!(
+            "xsec-tables: wrote {} and {}",
+            args.out.display(),
+            args.grid_out.display()
+        ));
+        Ok(())
     })
 }
 
-fn run(args: &Args) -> anyhow::Result<()> {
-    let mut out = OutputSet::new(&[&args.out, &args.grid_out])?;
-    if !(args.sin2_theta_w.is_finite() && args.sin2_theta_w > 0.0 && args.sin2_theta_w < 1.0) {
-        return Err(bad_input(format!(
-            "--sin2-theta-w {} must lie in (0, 1)",
-            args.sin2_theta_w
-        )));
-    }
-    if !(args.grid_e_min_mev > 0.0
-        && args.grid_e_max_mev > args.grid_e_min_mev
-        && args.grid_e_points >= 2
-        && args.grid_t_stride >= 1)
-    {
-        return Err(bad_input(
-            "need 0 < --grid-e-min-mev < --grid-e-max-mev, --grid-e-points >= 2, --grid-t-stride >= 1",
-        ));
-    }
-    let target = load_target(&args.target).context("loading the target")?;
-    let nuclei = target.nuclei()?;
-    let grid = RecoilGrid::log(args.t_min_kev, args.t_max_kev, args.t_points)?;
-    // Solar neutrinos end at the hep endpoint (18.8 MeV): say so if the grid
-    // cuts recoils that light isotopes can reach (e.g. Si, Ar need ~27 keV).
-    let lightest = nuclei
-        .iter()
-        .map(|n| n.mass_mev)
-        .fold(f64::INFINITY, f64::min);
-    let t_reach = cevns_physics::units::mev_to_kev(cevns_physics::kinematics::t_max_mev(
-        lightest,
-        HEP_ENDPOINT_MEV,
-    ));
-    if args.t_max_kev < t_reach {
-        args.common.log(format!(
-            "xsec-tables: warning: --t-max-kev {} is below the largest solar-neutrino recoil on {} ({t_reach:.1} keV at E = {HEP_ENDPOINT_MEV} MeV); rates above it are dropped",
-            args.t_max_kev, target.name
-        ));
-    }
-    let helm = HelmParams {
-        s_fm: args.helm_s_fm,
-        a_fm: args.helm_a_fm,
-        ..HelmParams::default()
-    };
-    let s2w = args.sin2_theta_w;
-    let isotopes: Vec<XsecIsotope> = nuclei
-        .iter()
-        .map(|n| XsecIsotope {
-            nucleus: *n,
-            q_sm: n.q_sm(s2w),
-            kappa_mev2: kappa_mev2(n, s2w),
-            ff2: grid
-                .points()
-                .iter()
-                .map(|&t| helm.form_factor(n.a, n.mass_mev, t).powi(2))
-                .collect(),
-            k_sm: grid
-                .points()
-                .iter()
-                .map(|&t| sm_prefactor_cm2_per_kev(n, &helm, s2w, t))
-                .collect(),
-            channel: "cevns".into(),
-            sin2_theta_w: s2w,
-        })
-        .collect();
-    let mut isotopes = isotopes;
-    let mut electron_files = Vec::new();
-    if let Some(spec) = &args.electrons {
-        // ν–e on the electrons of each element: K(T) = G_F² m_e Z_eff(T)/2π.
-        for el in &target.elements {
-            let binding = if spec == "free" {
-                Binding::Free
-            } else {
-                let path = PathBuf::from(spec);
-                let b = load_binding(&path, el.z).context("loading atomic binding energies")?;
-                if !electron_files.contains(&path) {
-                    electron_files.push(path);
-                }
-                b
-            };
-            let atoms_per_kg = f64::from(el.count)
-                * cevns_physics::units::GRAMS_PER_KG
-                * cevns_physics::units::AVOGADRO
-                / target.molar_mass_g_per_mol;
-            let ch = NuElectron {
-                z: el.z,
-                atoms_per_kg,
-                sin2_theta_w: s2w,
-            };
-            isotopes.push(XsecIsotope {
-                nucleus: Nucleus {
-                    z: el.z,
-                    n: 0,
-                    a: 0,
-                    mass_mev: cevns_physics::units::ELECTRON_MASS_MEV,
-                    targets_per_kg: atoms_per_kg,
-                    abundance: 1.0,
-                },
-                q_sm: 0.0,
-                kappa_mev2: ch.kappa_mev2(),
-                ff2: grid
-                    .points()
-                    .iter()
-                    .map(|&t| binding.z_eff(el.z, t))
-                    .collect(),
-                k_sm: grid
-                    .points()
-                    .iter()
-                    .map(|&t| ch.prefactor_cm2_per_kev(&binding, t))
-                    .collect(),
-                channel: ch.name().into(),
-                sin2_theta_w: s2w,
-            });
+impl Args {
+    /// The flags as one configuration (numbers are checked by the library).
+    fn config(&self) -> XsecConfig {
+        XsecConfig {
+            target: self.target.clone(),
+            t_min_kev: self.t_min_kev,
+            t_max_kev: self.t_max_kev,
+            t_points: self.t_points,
+            sin2_theta_w: self.sin2_theta_w,
+            helm_s_fm: self.helm_s_fm,
+            helm_a_fm: self.helm_a_fm,
+            grid_e_min_mev: self.grid_e_min_mev,
+            grid_e_max_mev: self.grid_e_max_mev,
+            grid_e_points: self.grid_e_points,
+            grid_t_stride: self.grid_t_stride,
+            electrons: self.electrons.clone(),
         }
     }
-    args.common.log(format!(
-        "xsec-tables: {} with {} isotopes, {} recoil points",
-        target.name,
-        nuclei.len(),
-        grid.len()
-    ));
-
-    // Explicit (E, T) grid.
-    let (l0, l1) = (args.grid_e_min_mev.ln(), args.grid_e_max_mev.ln());
-    let es: Vec<f64> = (0..args.grid_e_points)
-        .map(|i| (l0 + (l1 - l0) * i as f64 / (args.grid_e_points - 1) as f64).exp())
-        .collect();
-    let ts: Vec<f64> = grid
-        .points()
-        .iter()
-        .copied()
-        .step_by(args.grid_t_stride)
-        .collect();
-    let mut grid_points = Vec::new();
-    for n in &nuclei {
-        for &e in &es {
-            for &t in &ts {
-                grid_points.push(XsecGridPoint {
-                    a: n.a,
-                    e_nu_mev: e,
-                    t_nr_kev: t,
-                    dsigma_dt_cm2_per_kev: dsigma_dt_sm(n, &helm, s2w, e, t),
-                });
-            }
-        }
-    }
-    let grid_table = xsec_grid_table(&grid_points);
-
-    let prov = Provenance::new("xsec-tables")
-        .param("target", &target.name)
-        .param("t_min_kev", args.t_min_kev)
-        .param("t_max_kev", args.t_max_kev)
-        .param("t_points", args.t_points)
-        .param("sin2_theta_w", s2w)
-        .param("helm", helm)
-        .param("helm_convention", "Lewin & Smith 1996: c = 1.23 A^1/3 - 0.60 fm, a = 0.52 fm, s = 0.9 fm, |q|^2 = 2 m_N T")
-        .input("target", &args.target)?
-        .inputs("atomic", electron_files.iter().map(|p| p.as_path()))?;
-    let prov = match &args.electrons {
-        Some(e) => prov.param("electrons", e),
-        None => prov,
-    };
-    out.write_bytes(
-        &args.out,
-        &xsec_table(&grid, &isotopes).to_parquet_bytes(&prov)?,
-    )?;
-    let prov_grid = prov
-        .param("grid_e_min_mev", args.grid_e_min_mev)
-        .param("grid_e_max_mev", args.grid_e_max_mev)
-        .param("grid_e_points", args.grid_e_points)
-        .param("grid_t_stride", args.grid_t_stride);
-    out.write_bytes(&args.grid_out, &grid_table.to_parquet_bytes(&prov_grid)?)?;
-    out.commit()?;
-    args.common.log(format!(
-        "xsec-tables: wrote {} and {}",
-        args.out.display(),
-        args.grid_out.display()
-    ));
-    Ok(())
 }

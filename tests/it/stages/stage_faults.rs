@@ -153,23 +153,30 @@ fn calibration_target_outside_the_coupling_range_exits_2() {
     }
 }
 
-#[test]
-fn overflowing_chi2_is_an_error_not_an_empty_result() {
-    // Δ given, residual/Δ overflows: χ² = ∞ must not become "no limit".
-    let dir = scratch();
+/// The CDEX-10 surrogate with every bin's `rate_obs,background,delta`
+/// replaced by `fields`, written to `dir/data.csv`.
+fn surrogate_with_bins(dir: &Path, fields: &str) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
     let mut out = String::new();
     for l in text.lines() {
         let f: Vec<&str> = l.split(',').collect();
         if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            out.push_str(&format!("{},{},1e300,0,1e-300\n", f[0], f[1]));
+            out.push_str(&format!("{},{},{fields}\n", f[0], f[1]));
         } else {
             out.push_str(l);
             out.push('\n');
         }
     }
-    let data = dir.path().join("data.csv");
+    let data = dir.join("data.csv");
     std::fs::write(&data, out).unwrap();
+    data
+}
+
+#[test]
+fn overflowing_chi2_is_an_error_not_an_empty_result() {
+    // Δ given, residual/Δ overflows: χ² = ∞ must not become "no limit".
+    let dir = scratch();
+    let data = surrogate_with_bins(dir.path(), "1e300,0,1e-300");
     let outs = stale_outputs(dir.path());
     let mut a = scan_with(dir.path(), Some(&data), &[]);
     let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
@@ -181,19 +188,7 @@ fn overflowing_chi2_is_an_error_not_an_empty_result() {
 fn a_chi2_minimum_at_g_max_is_an_error() {
     // An enormous excess with tiny Δ: the data want g beyond --g-max.
     let dir = scratch();
-    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
-    let mut out = String::new();
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(',').collect();
-        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            out.push_str(&format!("{},{},1e12,0,1e6\n", f[0], f[1]));
-        } else {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    let data = dir.path().join("data.csv");
-    std::fs::write(&data, out).unwrap();
+    let data = surrogate_with_bins(dir.path(), "1e12,0,1e6");
     let outs = stale_outputs(dir.path());
     let mut a = scan_with(dir.path(), Some(&data), &["--g-max", "1e-3"]);
     let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
