@@ -88,6 +88,12 @@ impl Table {
         self.push(name, "", DataType::Utf8, Arc::new(StringArray::from(v)))
     }
 
+    /// Add a string column from borrowed values (the same column as
+    /// [`Table::str`], without one allocation per row).
+    pub fn str_ref(self, name: &str, v: Vec<&str>) -> Self {
+        self.push(name, "", DataType::Utf8, Arc::new(StringArray::from(v)))
+    }
+
     /// Number of rows (0 for a table without columns).
     pub fn num_rows(&self) -> usize {
         self.arrays.first().map_or(0, |a| a.len())

@@ -431,13 +431,13 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
                 Target::Electrons { z, .. } => (0, z, 0),
             };
             for (j, &tt) in grid.points().iter().enumerate() {
-                src.push(sr.source.clone());
-                fl.push(p.flavour.as_str().to_string());
+                src.push(sr.source.as_str());
+                fl.push(p.flavour.as_str());
                 a.push(na);
                 z.push(nz);
                 n.push(nn);
                 m.push(p.target.recoil_mass_mev());
-                ch.push(p.channel.clone());
+                ch.push(p.channel.as_str());
                 r1.push(p.rate_x1[j]);
                 r2.push(p.rate_x2[j]);
                 k.push(p.kappa_mev2);
@@ -448,8 +448,8 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         }
     }
     let table = Table::new()
-        .str("source", src)
-        .str("flavour", fl)
+        .str_ref("source", src)
+        .str_ref("flavour", fl)
         .u32("a", "1", a)
         .u32("z", "1", z)
         .u32("n", "1", n)
@@ -460,9 +460,9 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         .f64("dr_dt", "counts kg^-1 keV^-1 day^-1", r);
     // With a second channel the Z' pieces are not (1 + x)² of the SM rate:
     // store them (CEvNS-only tables keep the original columns).
-    if ch.iter().any(|c| c != "cevns") {
+    if ch.iter().any(|c| *c != "cevns") {
         table
-            .str("channel", ch)
+            .str_ref("channel", ch)
             .f64("dr_dt_x1", "counts kg^-1 keV^-1 day^-1", r1)
             .f64("dr_dt_x2", "counts kg^-1 keV^-1 day^-1", r2)
     } else {
