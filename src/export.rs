@@ -54,6 +54,16 @@ pub fn needs(s: &Stage) -> Needs {
     }
 }
 
+/// Output flags that name a directory: a stage with `products`, or a flag
+/// ending in `dir` (`--out-dir` of plot and compare). The Snakefile declares
+/// them as `directory(...)` (without `products`), CWL as `Directory`.
+pub(crate) fn is_dir_output(st: &Stage, flag: &str) -> bool {
+    st.outputs
+        .iter()
+        .any(|o| o.flag == flag && (o.files.len() != 1 || o.files[0] != o.path))
+        || flag.ends_with("dir")
+}
+
 /// Output format of `cevns dag`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DagFormat {
@@ -299,12 +309,15 @@ pub fn snakemake(
         o.push_str("    output:\n");
         for out in &s.outputs {
             if out.files.len() == 1 && out.files[0] == out.path {
-                let _ = writeln!(
-                    o,
-                    "        {}={},",
-                    ident(&out.flag),
-                    py_str(&braces(&out.path))
-                );
+                // A directory without declared products (compare's
+                // `--out-dir` in a sweep): Snakemake tracks it as a whole.
+                let path = py_str(&braces(&out.path));
+                let path = if is_dir_output(s, &out.flag) {
+                    format!("directory({path})")
+                } else {
+                    path
+                };
+                let _ = writeln!(o, "        {}={path},", ident(&out.flag));
             } else {
                 let list: Vec<String> = out.files.iter().map(|f| py_str(&braces(f))).collect();
                 let _ = writeln!(o, "        {}=[{}],", ident(&out.flag), list.join(", "));

@@ -25,7 +25,7 @@ use serde_yaml_ng::{Mapping, Value};
 
 use crate::cache;
 use crate::error::bad_input;
-use crate::export::needs;
+use crate::export::{is_dir_output, needs};
 use crate::spec::{Pipeline, Stage};
 
 /// A YAML mapping from key/value pairs, in order.
@@ -80,15 +80,6 @@ fn param_value(v: &str) -> (&'static str, Value) {
     ("string", s(v))
 }
 
-/// Output flags that name a directory: a stage with `products`, or a flag
-/// ending in `dir` (`--out-dir` of plot and compare).
-fn is_dir_output(st: &Stage, flag: &str) -> bool {
-    st.outputs
-        .iter()
-        .any(|o| o.flag == flag && (o.files.len() != 1 || o.files[0] != o.path))
-        || flag.ends_with("dir")
-}
-
 /// One stage as written (all shards of a swept stage).
 struct Group {
     name: String,
@@ -126,6 +117,9 @@ struct Ctx<'a> {
     /// workflow input id -> path (files no stage writes).
     wf_files: BTreeMap<String, String>,
     by_path: BTreeMap<String, String>,
+    /// The deepest directory holding every output of the pipeline
+    /// (`outputs/<name>`, or "" when they share none); see [`flat_name`].
+    out_root: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -152,12 +146,18 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let out_root = out_root(
+            p.stages
+                .iter()
+                .flat_map(|s| s.outputs.iter().map(|o| &o.path)),
+        );
         Self {
             p,
             groups,
             of,
             wf_files: BTreeMap::new(),
             by_path: BTreeMap::new(),
+            out_root,
         }
     }
 
@@ -289,6 +289,76 @@ impl<'a> Ctx<'a> {
             false,
         ))
     }
+}
+
+/// The last component of a path.
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The deepest directory that contains every path (by components; "" when
+/// the paths share no directory).
+fn out_root<'a>(paths: impl Iterator<Item = &'a String>) -> String {
+    let mut common: Option<Vec<&str>> = None;
+    for p in paths {
+        let dirs: Vec<&str> = p.split('/').collect();
+        let dirs = &dirs[..dirs.len().saturating_sub(1)];
+        common = Some(match common {
+            None => dirs.to_vec(),
+            Some(c) => c
+                .iter()
+                .zip(dirs)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| *a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default().join("/")
+}
+
+/// Separator that replaces `/` in the name of a workflow output (see
+/// [`flat_name`]).
+const FLAT_SEP: &str = "__";
+
+/// The name of an output in the runner's flat `--outdir`: its path relative
+/// to the pipeline's output root with `/` replaced by `__`
+/// (`outputs/sweep/ge/xsec.parquet` -> `ge__xsec.parquet`). cwltool copies
+/// workflow outputs into one directory by basename, so outputs of different
+/// steps or shards with the same file name (`ge/xsec.parquet`,
+/// `si/xsec.parquet`) would collide (cwltool then appends `_2`, in an order
+/// that says nothing about which is which). Outputs directly in the root keep
+/// their name.
+fn flat_name(root: &str, path: &str) -> String {
+    let rel = if root.is_empty() {
+        path
+    } else {
+        path.strip_prefix(root)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    };
+    rel.replace('/', FLAT_SEP)
+}
+
+/// `outputEval` that renames the globbed output to [`flat_name`] of the
+/// path the tool was given (`inputs.<pid>`, different per shard). CWL can
+/// only rename by an expression; `flat_name` is mirrored here in JavaScript.
+fn rename_eval(root: &str, pid: &str) -> String {
+    let js = |x: &str| serde_json::to_string(x).unwrap_or_else(|_| format!("{x:?}"));
+    let strip = if root.is_empty() {
+        String::new()
+    } else {
+        // JavaScript counts UTF-16 units.
+        format!(
+            "if (p.indexOf({}) == 0) {{ p = p.substring({}); }} ",
+            js(root),
+            root.encode_utf16().count() + 1
+        )
+    };
+    format!(
+        "${{ var o = self[0]; var p = inputs.{pid}; {strip}o.basename = \
+         p.split(\"/\").join({}); return o; }}",
+        js(FLAT_SEP)
+    )
 }
 
 /// `path` relative to `from` (both absolute, lexically normalised).
@@ -541,6 +611,7 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
 
     let mut outputs = Mapping::new();
     let mut outs = Vec::new();
+    let mut needs_js = false;
     for (oi, o) in st0.outputs.iter().enumerate() {
         let fid = id(&o.flag);
         let pid = format!("{fid}_path");
@@ -568,16 +639,21 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
         } else {
             "File"
         };
-        outputs.insert(
-            s(&fid),
-            m([
-                ("type", s(class)),
-                (
-                    "outputBinding",
-                    m([("glob", s(format!("$(inputs.{pid})")))]),
-                ),
-            ]),
-        );
+        let mut binding = m([("glob", s(format!("$(inputs.{pid})")))]);
+        // Unique names in a flat --outdir (see `flat_name`); outputs in
+        // the output root keep theirs and need no expression.
+        if paths
+            .iter()
+            .any(|x| flat_name(&cx.out_root, x) != file_name(x))
+        {
+            insert(
+                &mut binding,
+                "outputEval",
+                s(rename_eval(&cx.out_root, &pid)),
+            );
+            needs_js = true;
+        }
+        outputs.insert(s(&fid), m([("type", s(class)), ("outputBinding", binding)]));
         outs.push(s(&fid));
         // Products: one File output each (downstream may read one).
         if o.files.len() != 1 || o.files[0] != o.path {
@@ -603,7 +679,7 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
     }
 
     let n = needs(st0);
-    let requirements = m([
+    let mut requirements = m([
         ("InitialWorkDirRequirement", m([("listing", seq(listing))])),
         (
             "ResourceRequirement",
@@ -617,6 +693,9 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
             m([("timelimit", Value::Number((n.runtime_min * 60).into()))]),
         ),
     ]);
+    if needs_js {
+        insert(&mut requirements, "InlineJavascriptRequirement", m([]));
+    }
     let base = st0.run.rsplit('/').next().unwrap_or(&st0.run).to_string();
     let mut tool = m([
         ("cwlVersion", s("v1.2")),
@@ -672,6 +751,19 @@ fn tool_and_step(cx: &mut Ctx, g: usize, help: Option<&str>) -> Result<(Value, V
 /// Write the tools and the workflow into `dir`; returns the number of tools.
 pub fn write(p: &Pipeline, pipeline_file: &str, dir: &Path) -> Result<usize> {
     let mut cx = Ctx::new(p);
+    // Workflow outputs land in one flat directory: their names must differ.
+    let mut flat: BTreeMap<String, &str> = BTreeMap::new();
+    for o in p.stages.iter().flat_map(|s| &s.outputs) {
+        if let Some(other) = flat.insert(flat_name(&cx.out_root, &o.path), &o.path) {
+            return Err(bad_input(format!(
+                "CWL export: outputs `{other}` and `{}` would both be named `{}` in the \
+                 runner's flat output directory (`/` below `{}` becomes `{FLAT_SEP}`); rename one",
+                o.path,
+                flat_name(&cx.out_root, &o.path),
+                cx.out_root
+            )));
+        }
+    }
     let root = std::path::absolute(&p.root).context("resolving the root")?;
     let root = PathBuf::from(crate::spec::normalize(&root.to_string_lossy()));
     let adir = std::path::absolute(dir).context("resolving -o")?;
@@ -787,6 +879,40 @@ mod tests {
         assert_eq!(param_value("1.0,5.0").0, "string");
         assert_eq!(param_value("inf").0, "string");
         assert_eq!(param_value("e").0, "string");
+    }
+
+    #[test]
+    fn flat_names_are_unique_below_the_output_root() {
+        let paths: Vec<String> = [
+            "outputs/sw/fluxes.parquet",
+            "outputs/sw/ge/xsec.parquet",
+            "outputs/sw/si/xsec.parquet",
+            "outputs/sw/figures",
+        ]
+        .map(String::from)
+        .to_vec();
+        let root = out_root(paths.iter());
+        assert_eq!(root, "outputs/sw");
+        let flat: Vec<String> = paths.iter().map(|p| flat_name(&root, p)).collect();
+        assert_eq!(
+            flat,
+            [
+                "fluxes.parquet",
+                "ge__xsec.parquet",
+                "si__xsec.parquet",
+                "figures"
+            ]
+        );
+        assert_eq!(
+            out_root(["a.txt".to_string(), "o/b.txt".to_string()].iter()),
+            ""
+        );
+        assert_eq!(flat_name("", "o/b.txt"), "o__b.txt");
+        assert_eq!(
+            rename_eval("outputs/sw", "out_path"),
+            "${ var o = self[0]; var p = inputs.out_path; if (p.indexOf(\"outputs/sw\") == 0) \
+             { p = p.substring(11); } o.basename = p.split(\"/\").join(\"__\"); return o; }"
+        );
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Rates<'a> {
     pub target: &'a str,
     /// Extra xsec-tables flags (recoil range, `--electrons`).
     pub xsec_flags: &'a [&'a str],
+    /// Extra flux-prep flags (`--continuum`).
+    pub flux_flags: &'a [&'a str],
 }
 
 impl Default for Rates<'_> {
@@ -66,6 +68,7 @@ impl Default for Rates<'_> {
             oscillation: "data/oscillation/desalas2021-no.yaml",
             target: "data/targets/ge-nat.yaml",
             xsec_flags: &[],
+            flux_flags: &[],
         }
     }
 }
@@ -74,17 +77,17 @@ impl Default for Rates<'_> {
 /// (fluxes/xsec/xsec_grid/rates.parquet).
 pub fn rates_chain(out: &Path, r: Rates<'_>) {
     let o = |f: &str| out.join(f);
-    ok(
-        "flux-prep",
-        &[
-            "--solar-model",
-            r.solar,
-            "--oscillation",
-            r.oscillation,
-            "--out",
-            s(&o("fluxes.parquet")),
-        ],
-    );
+    let fo = o("fluxes.parquet");
+    let mut fl = vec![
+        "--solar-model",
+        r.solar,
+        "--oscillation",
+        r.oscillation,
+        "--out",
+        s(&fo),
+    ];
+    fl.extend_from_slice(r.flux_flags);
+    ok("flux-prep", &fl);
     let (xo, xg) = (o("xsec.parquet"), o("xsec_grid.parquet"));
     let mut xs = vec!["--target", r.target, "--out", s(&xo), "--grid-out", s(&xg)];
     xs.extend_from_slice(r.xsec_flags);

@@ -9,7 +9,13 @@
 //!   `cwltool --no-container` run of the paper workflow reproduces the native
 //!   outputs byte for byte; a rerun with the same cache runs nothing;
 //! - `pipelines/sensitivity-sweep.yaml` runs natively with `--jobs 2` (all
-//!   60 configurations), reruns nothing, and its CWL export validates.
+//!   60 configurations), reruns nothing, and its CWL export validates;
+//! - its reduced variant `pipelines/sensitivity-sweep-mini.yaml` (same
+//!   fan-out and gather; its rows equal the full sweep's) runs through the
+//!   Snakefile under the cluster-generic executor and through the CWL
+//!   export under cwltool (outputs named by their path below the output
+//!   root, so shard outputs do not collide in the flat `--outdir`), both
+//!   byte-identical to the native run; a rerun of either does nothing.
 //!
 //! Tools come from the venv `.ci/run` creates (pinned there): `CEVNS_SNAKEMAKE`
 //! / `CEVNS_CWLTOOL`, else `.venv/bin/…`, else PATH. Without them a test is
@@ -90,6 +96,8 @@ fn ok(o: Output, what: &str) -> String {
     t
 }
 
+/// Files under `root`, relative, sorted. Skips `.snakemake_timestamp`, the
+/// marker Snakemake leaves in a `directory()` output (not a stage output).
 fn files(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
@@ -98,6 +106,8 @@ fn files(root: &Path) -> Vec<PathBuf> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == ".snakemake_timestamp") {
+                continue;
             } else {
                 out.push(p.strip_prefix(root).unwrap().to_path_buf());
             }
@@ -465,9 +475,34 @@ fn sensitivity_sweep_runs_natively_and_exports() {
         "{again}"
     );
 
+    // The reduced sweep CI runs through Snakemake and cwltool
+    // (`sweep_mini_under_cluster_generic_and_cwltool`) is the same physics:
+    // each of its rows is the full sweep's row for that configuration.
+    ok(
+        Command::new(cevns())
+            .args(["run", "--quiet", "pipelines/sensitivity-sweep-mini.yaml"])
+            .args(["--jobs", "2"])
+            .current_dir(r)
+            .output()
+            .unwrap(),
+        "native mini sweep",
+    );
+    let mini =
+        std::fs::read_to_string(r.join("outputs/sensitivity-sweep-mini/sensitivity.csv")).unwrap();
+    let mini_rows: Vec<&str> = mini.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(mini_rows.len(), 1 + 2 * 8, "header + 2 models × 8: {mini}");
+    let full_rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
+    for row in &mini_rows {
+        assert!(
+            full_rows.contains(row),
+            "mini row not in the full sweep: {row}"
+        );
+    }
+
     // Exports: Snakefile rules per shard; CWL validates (scatter + gather).
     let sf = export_snakefile(r, "pipelines/sensitivity-sweep.yaml");
     assert_eq!(sf.matches("\nrule chi2_scan_").count(), 60);
+    assert!(sf.contains("out_dir=directory(\"outputs/sensitivity-sweep/figures\"),"));
     assert!(sf.contains("        runtime=5,"));
     if let Some(cwl) = need("CEVNS_CWLTOOL", "cwltool") {
         export_cwl(r, "pipelines/sensitivity-sweep.yaml", "cwl");
@@ -478,6 +513,129 @@ fn sensitivity_sweep_runs_natively_and_exports() {
             cwltool(&cwl, r, &["--validate", "cwl/sensitivity-sweep.cwl"]),
             "cwltool --validate (sweep)",
         );
+    }
+}
+
+/// A sweep (fan-out over shards, gather by `compare`) through the exported
+/// Snakefile under the cluster-generic executor (`profiles/local-cluster`,
+/// every stage a separate background job) and through the CWL export under
+/// cwltool: `pipelines/sensitivity-sweep-mini.yaml` (the full sweep's stages
+/// and layout at 2 targets × 2 thresholds × 2 exposures, 18 stage runs; the
+/// full 83-run sweep spends minutes in per-job overhead). Both reproduce the
+/// native outputs byte for byte, and a rerun of either does nothing.
+#[test]
+fn sweep_mini_under_cluster_generic_and_cwltool_matches_native() {
+    let sm = snakemake_cluster();
+    // The sweep's tools rename their outputs with a JavaScript `outputEval`
+    // (see `flat_name` in src/export/cwl.rs): cwltool needs node.
+    let has_node = ["node", "nodejs"].iter().any(|n| {
+        Command::new(n)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let cwl = need("CEVNS_CWLTOOL", "cwltool").filter(|_| {
+        if !has_node {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must provide node for cwltool's InlineJavascriptRequirement"
+            );
+            eprintln!("SKIP (cwltool part): node not installed");
+        }
+        has_node
+    });
+    if sm.is_none() && cwl.is_none() {
+        return;
+    }
+    let pipeline = "pipelines/sensitivity-sweep-mini.yaml";
+    let native = scratch_root();
+    ok(
+        Command::new(cevns())
+            .args(["run", "--quiet", pipeline, "--jobs", "2"])
+            .current_dir(native.path())
+            .output()
+            .unwrap(),
+        "native mini sweep",
+    );
+    let out = "outputs/sensitivity-sweep-mini";
+    let native_out = native.path().join(out);
+    assert!(native_out.join("sensitivity.csv").is_file());
+
+    if let Some(sm) = sm {
+        let snake = scratch_root();
+        let r = snake.path();
+        copy_dir(&repo().join("profiles"), &r.join("profiles"));
+        let sf = export_snakefile(r, pipeline);
+        assert_eq!(sf.matches("\nrule chi2_scan_").count(), 8, "{sf}");
+        // compare's --out-dir has no `products:`: a directory() output.
+        assert!(
+            sf.contains(&format!("out_dir=directory(\"{out}/figures\"),")),
+            "{sf}"
+        );
+        // The profile's `jobs: 2` is for a real queue; 4 in flight here, as
+        // the jobs spend most of their time starting Python.
+        let args = ["--profile", "profiles/local-cluster", "--jobs", "4", "all"];
+        let first = ok(
+            snakemake(&sm, r, &args),
+            "snakemake sweep (cluster-generic)",
+        );
+        assert!(first.contains("external jobid"), "{first}");
+        let jobs = std::fs::read_dir(r.join(".snakemake/local-cluster"))
+            .unwrap()
+            .count();
+        assert_eq!(jobs, 18, "one submitted job per stage run");
+        assert_same_tree(&native_out, &r.join(out));
+        let again = ok(snakemake(&sm, r, &args), "second snakemake sweep");
+        assert!(again.contains("Nothing to be done"), "{again}");
+    }
+
+    if let Some(cwl) = cwl {
+        let root = scratch_root();
+        let r = root.path();
+        export_cwl(r, pipeline, "cwl");
+        let wf = "cwl/sensitivity-sweep-mini.cwl";
+        ok(cwltool(&cwl, r, &["--validate", wf]), "cwltool --validate");
+        let run = |tag: &str| {
+            let dir = format!("cwl-out-{tag}");
+            let args = ["--no-container", "--parallel", "--cachedir", "cwl-cache"];
+            let o = cwltool(&cwl, r, &[&args[..], &["--outdir", &dir, wf]].concat());
+            (ok(o, "cwltool sweep"), r.join(dir))
+        };
+        let (_, first) = run("1");
+        // cwltool's --outdir is flat: each output is named by its path below
+        // the output root, `/` -> `__` (ge/xsec.parquet -> ge__xsec.parquet),
+        // so the Ge and Si files of the same name do not collide.
+        let flat: Vec<PathBuf> = files(&native_out)
+            .iter()
+            .map(|f| {
+                let f = f.to_string_lossy();
+                PathBuf::from(if f.starts_with("figures/") {
+                    f.into_owned()
+                } else {
+                    f.replace('/', "__")
+                })
+            })
+            .collect();
+        assert_eq!(files(&first), flat, "one file per native output");
+        for (n, c) in files(&native_out).iter().zip(&flat) {
+            assert!(
+                std::fs::read(native_out.join(n)).unwrap() == std::fs::read(first.join(c)).unwrap(),
+                "{} differs from the native {}",
+                c.display(),
+                n.display()
+            );
+        }
+        let (again, second) = run("2");
+        let ran: Vec<&str> = again
+            .lines()
+            .filter(|l| l.contains("[job ") && l.contains("$ "))
+            .collect();
+        assert!(
+            ran.is_empty(),
+            "no stage should run again: {ran:?}\n{again}"
+        );
+        assert!(again.contains("Using cached output"), "{again}");
+        assert_same_tree(&first, &second);
     }
 }
 
@@ -520,6 +678,25 @@ fn resources_and_list_inputs_are_exported() {
     assert!(sf.contains(
         "    threads: _threads(1)\n    resources:\n        mem_mb=1000,\n        runtime=60,"
     ));
+    // CWL: outputs whose flat names (path below the output root, `/` ->
+    // `__`) would collide in cwltool's --outdir are refused.
+    std::fs::write(
+        d.join("c.yaml"),
+        "name: c\nstages:\n  - name: a\n    run: ./a.sh\n    outputs:\n      \
+         out: o/x/y.txt\n      other: o/x__y.txt\n",
+    )
+    .unwrap();
+    let o = Command::new(cevns())
+        .args(["export", "c.yaml", "--cwl", "-o", "cwl"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("would both be named `x__y.txt`"),
+        "{}",
+        text(&o)
+    );
     for bad in [
         "    resources: { threads: 0 }\n",
         "    resources: { memory: 3 }\n",

@@ -169,32 +169,57 @@ fn bad_xenonnt_inputs_exit_2_naming_the_file() {
 
 /// fluxes + xsec + rates for natural xenon (B16-GS98) into `out`.
 fn xenon_rates(out: &Path) {
+    xenon_rates_with(out, &[]);
+}
+
+/// As [`xenon_rates`], with extra `flux-prep` arguments.
+fn xenon_rates_with(out: &Path, flux_flags: &[&str]) {
     let r = Rates {
         solar: "data/solar/b16-gs98.yaml",
         target: "data/targets/xe-nat.yaml",
         xsec_flags: &["--t-min-kev", "1e-4", "--t-max-kev", "12"],
+        flux_flags,
         ..Rates::default()
     };
     rates_chain(out, r);
 }
 
-#[test]
-fn our_8b_spectrum_on_xenon_matches_the_collaborations() {
-    let dir = tempfile::tempdir().unwrap();
-    xenon_rates(dir.path());
-    let (grid, sources) = cevns_io::schema::read_rates(&dir.path().join("rates.parquet")).unwrap();
-    let b8 = sources.iter().find(|s| s.source == "8B").unwrap().total();
-    // Our flux normalisation (B16-GS98 8B: 5.46e6) → the SNO flux 5.25e6 of
-    // the collaboration's spectrum; counts kg⁻¹ day⁻¹ → t⁻¹ yr⁻¹.
-    let flux = 5.46e6;
-    let scale = 5.25e6 / flux * 1000.0 * 365.25;
-    // ∫_a^b dR/dT dT by the trapezoid rule on 2000 sub-intervals of the
-    // log-log interpolated rate (a masked quadrature of the log grid would
-    // be off by ~1 % at the window edges).
-    let ours = |a: f64, b: f64| {
+/// Our ⁸B CEνNS recoil rate on natural xenon over [a, b] keV at the SNO
+/// flux 5.25e6 cm⁻²s⁻¹, events t⁻¹ yr⁻¹, and the collaboration's
+/// (`cevns_spectrum.json`, CDF × 335.5965 t⁻¹ yr⁻¹ on 0.45–10 keV).
+struct SpectrumPair {
+    grid: Vec<f64>,
+    b8: Vec<f64>,
+    cdf: Vec<f64>,
+    e: Vec<f64>,
+}
+
+impl SpectrumPair {
+    fn load(rates: &Path) -> Self {
+        let (grid, sources) = cevns_io::schema::read_rates(rates).unwrap();
+        let b8 = sources.iter().find(|s| s.source == "8B").unwrap().total();
+        let rows = cevns_io::data::read_numeric_table(
+            &repo().join("data/xenonnt/prl2024/cevns_spectrum.csv"),
+        )
+        .unwrap();
+        let (cdf, e) = rows.iter().map(|r| (r[0], r[1])).unzip();
+        Self {
+            grid: grid.points().to_vec(),
+            b8,
+            cdf,
+            e,
+        }
+    }
+
+    /// ∫_a^b dR/dT dT by the trapezoid rule on 2000 sub-intervals of the
+    /// log-log interpolated rate (a masked quadrature of the log grid would
+    /// be off by ~1 % at the window edges). B16-GS98 8B flux 5.46e6 → 5.25e6;
+    /// counts kg⁻¹ day⁻¹ → t⁻¹ yr⁻¹.
+    fn ours(&self, a: f64, b: f64) -> f64 {
+        let scale = 5.25e6 / 5.46e6 * 1000.0 * 365.25;
         let n = 2000;
         let h = (b - a) / n as f64;
-        let f = |t: f64| cevns_physics::rate::interp_loglog(grid.points(), &b8, t);
+        let f = |t: f64| cevns_physics::rate::interp_loglog(&self.grid, &self.b8, t);
         (0..=n)
             .map(|i| {
                 let w = if i == 0 || i == n { 0.5 } else { 1.0 };
@@ -203,27 +228,95 @@ fn our_8b_spectrum_on_xenon_matches_the_collaborations() {
             .sum::<f64>()
             * h
             * scale
-    };
-    // Collaboration: CDF(T) on 0.45–10 keV with a total of 335.5965 /t/yr.
-    let rows =
-        cevns_io::data::read_numeric_table(&repo().join("data/xenonnt/prl2024/cevns_spectrum.csv"))
-            .unwrap();
-    let (cdf, e): (Vec<f64>, Vec<f64>) = rows.iter().map(|r| (r[0], r[1])).unzip();
-    let at = |x: f64| {
-        let i = e.partition_point(|&v| v < x).clamp(1, e.len() - 1);
-        cdf[i - 1] + (cdf[i] - cdf[i - 1]) * (x - e[i - 1]) / (e[i] - e[i - 1])
-    };
-    let theirs = |a: f64, b: f64| (at(b) - at(a)) * 335.596_469_108_941_7;
-    // The rate above each threshold up to 4 keV (the analysis is a
-    // threshold experiment: 97 % of the rate lies below 2 keV). MEASURED, and
-    // NOT within the 2 % target: ours is +3.0 % above 0.5 keV, +4.6 %
-    // above 1 keV, +9.0 % above 2 keV (a harder spectrum than the
-    // collaboration's; see docs/xenonnt.md). The bounds below pin these
-    // values so that a change of either spectrum is noticed.
-    for (a, lo, hi) in [(0.5, 0.02, 0.04), (1.0, 0.035, 0.06), (2.0, 0.07, 0.11)] {
-        let r = ours(a, 4.0) / theirs(a, 4.0) - 1.0;
-        assert!(r > lo && r < hi, "[{a}, 4] keV: ours/theirs − 1 = {r:+.4}");
     }
+
+    fn theirs(&self, a: f64, b: f64) -> f64 {
+        let at = |x: f64| {
+            let (c, e) = (&self.cdf, &self.e);
+            let i = e.partition_point(|&v| v < x).clamp(1, e.len() - 1);
+            c[i - 1] + (c[i] - c[i - 1]) * (x - e[i - 1]) / (e[i] - e[i - 1])
+        };
+        (at(b) - at(a)) * 335.596_469_108_941_7
+    }
+
+    fn ratio(&self, a: f64, b: f64) -> f64 {
+        self.ours(a, b) / self.theirs(a, b)
+    }
+}
+
+/// Recoil-energy bins of the comparison, keV (the 3–4 keV bin holds 1e-4
+/// of the rate above 0.5 keV).
+const SPECTRUM_BINS: [f64; 8] = [0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0];
+
+#[test]
+fn our_8b_spectrum_on_xenon_matches_the_collaborations() {
+    // The cause of the difference is the ⁸B neutrino spectrum shape: ours
+    // is Winter et al. 2006 (the default of every solar model here), the
+    // collaboration's spectrum follows Bahcall et al. 1996 (mean E_ν 6.735
+    // against 6.770 MeV; 7 % more flux above 12 MeV in Winter's).
+    // With `flux-prep --continuum 8B=<Bahcall 1996>` our spectrum agrees
+    // within the 2 %.
+    let dir = tempfile::tempdir().unwrap();
+    xenon_rates(dir.path());
+    let winter = SpectrumPair::load(&dir.path().join("rates.parquet"));
+    let dir_b = tempfile::tempdir().unwrap();
+    xenon_rates_with(
+        dir_b.path(),
+        &["--continuum", "8B=data/solar/spectra/B8_bahcall1996.dat"],
+    );
+    let bahcall = SpectrumPair::load(&dir_b.path().join("rates.parquet"));
+    let per_bin = |p: &SpectrumPair| -> Vec<f64> {
+        SPECTRUM_BINS
+            .windows(2)
+            .map(|w| p.ratio(w[0], w[1]))
+            .collect()
+    };
+    let (rw, rb) = (per_bin(&winter), per_bin(&bahcall));
+    eprintln!("ours/theirs per bin {SPECTRUM_BINS:?}: Winter {rw:.4?}, Bahcall 1996 {rb:.4?}");
+    // Bahcall 1996 shape (their convention): within 2 % in every bin up to
+    // 3 keV and above every threshold; MEASURED +0.56 % … +1.61 %, rising
+    // slowly (the nuclear masses: ours are the isotopes' AME masses − Z mₑ,
+    // an independent calculation with M = A·u flattens the ratio to
+    // +0.53 % in every bin); the 3–4 keV bin +2.5 %.
+    for (w, r) in SPECTRUM_BINS.windows(2).zip(&rb) {
+        let tol = if w[0] >= 3.0 { 0.03 } else { 0.02 };
+        assert!(
+            (r - 1.0).abs() < tol,
+            "Bahcall 1996, [{}, {}] keV: {r:.4}",
+            w[0],
+            w[1]
+        );
+    }
+    for a in [0.5, 1.0, 2.0] {
+        let r = bahcall.ratio(a, 4.0) - 1.0;
+        assert!(r.abs() < 0.02, "Bahcall 1996, [{a}, 4] keV: {r:+.4}");
+    }
+    // Winter 2006 shape (our default): NOT within 2 % — a harder spectrum,
+    // +3.0 % above 0.5 keV, +4.6 % above 1 keV, +9.0 % above 2 keV; pinned
+    // so that a change of either spectrum is noticed.
+    for (a, lo, hi) in [(0.5, 0.02, 0.04), (1.0, 0.035, 0.06), (2.0, 0.07, 0.11)] {
+        let r = winter.ratio(a, 4.0) - 1.0;
+        assert!(
+            r > lo && r < hi,
+            "Winter, [{a}, 4] keV: ours/theirs − 1 = {r:+.4}"
+        );
+    }
+    // The shape, not the normalisation: the two agree at low recoil
+    // energy (both at 5.46e6, the same flux) and part above 1.5 keV.
+    assert!((rw[0] / rb[0] - 1.0).abs() < 0.02);
+    assert!(rw[4] / rb[4] > 1.06);
+    // Provenance names the replacement.
+    let meta = cevns_io::TableReader::open(&dir_b.path().join("fluxes.parquet"))
+        .unwrap()
+        .meta_json("cevns.params")
+        .unwrap();
+    assert!(
+        meta["continuum_override"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("B8_bahcall1996.dat"),
+        "{meta}"
+    );
 }
 
 #[test]
@@ -306,4 +399,137 @@ fn sr0_to_sr2_fit_and_limits_on_real_data() {
         d[1]
     );
     let _ = run;
+}
+
+/// The template detector kind of quench-smear: its response, consumed by
+/// chi2-scan, gives exactly the numbers of the configuration's own mono
+/// templates; wrong inputs are exit 2 with nothing written.
+#[test]
+fn quench_smear_template_detector_feeds_chi2_scan_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    xenon_rates(dir.path());
+    let o = |f: &str| dir.path().join(f);
+    let cfg = "data/xenonnt/release2026/likelihood.yaml";
+    ok(
+        "quench-smear",
+        &[
+            "--rates",
+            s(&o("rates.parquet")),
+            "--detector",
+            cfg,
+            "--out-response",
+            s(&o("template-response.parquet")),
+        ],
+    );
+    let resp = cevns_io::schema::read_template_response(&o("template-response.parquet")).unwrap();
+    let names: Vec<&str> = resp.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["sr0", "sr1", "sr2"]);
+    for (_, m) in &resp {
+        assert_eq!(m.energies().len(), 46);
+        assert!((m.energies()[0] - 0.5).abs() < 1e-12 && (m.energies()[45] - 5.0).abs() < 1e-12);
+        assert_eq!(m.layout().0.len() * m.layout().1.len(), 49);
+        assert_eq!(m.layout().2, 81);
+    }
+    let (rates, fluxes, r) = (
+        o("rates.parquet"),
+        o("fluxes.parquet"),
+        o("template-response.parquet"),
+    );
+    let fit = |name: &str, response: bool| {
+        let out = o(name);
+        let mut a = vec![
+            "--likelihood",
+            cfg,
+            "--rates",
+            s(&rates),
+            "--fluxes",
+            s(&fluxes),
+            "--out-fit",
+            s(&out),
+        ];
+        if response {
+            a.extend(["--response", s(&r)]);
+        }
+        ok("chi2-scan", &a);
+        fit_table(&out)
+    };
+    let (with, without) = (fit("fit-r.parquet", true), fit("fit.parquet", false));
+    assert_eq!(with, without, "same numbers from the stage's response");
+    assert!(get(&with, "expected_nominal:b8", "all").0 > 10.0);
+
+    // A template detector writes only the response.
+    let bad = |args: &[&str], names: &str| {
+        let out = tempfile::tempdir().unwrap();
+        let mut a: Vec<&str> = args.to_vec();
+        let r = out.path().join("r.parquet");
+        a.extend(["--out-response", s(&r)]);
+        let res = crate::common::run("quench-smear", &a);
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert_eq!(res.status.code(), Some(2), "want exit 2: {err}");
+        assert!(err.contains(names), "error should name {names}: {err}");
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    };
+    let binned = o("binned.parquet");
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            cfg,
+            "--out-binned",
+            s(&binned),
+        ],
+        "template detector",
+    );
+    // The PRL-era configuration uses the collaboration's folded templates.
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            "data/xenonnt/prl2024/likelihood.yaml",
+        ],
+        "signal.from: mono",
+    );
+    bad(
+        &[
+            "--rates",
+            s(&rates),
+            "--detector",
+            cfg,
+            "--spectrum-source",
+            "9B",
+        ],
+        "9B",
+    );
+    // A response of other runs is refused by chi2-scan.
+    let one = cevns_io::schema::template_response_table(&[(resp[0].0.clone(), &resp[0].1)]);
+    let p = o("one-run.parquet");
+    std::fs::write(
+        &p,
+        one.to_parquet_bytes(&cevns_io::Provenance::new("quench-smear"))
+            .unwrap(),
+    )
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let fit_out = out.path().join("fit.parquet");
+    let res = crate::common::run(
+        "chi2-scan",
+        &[
+            "--likelihood",
+            cfg,
+            "--rates",
+            s(&rates),
+            "--fluxes",
+            s(&fluxes),
+            "--response",
+            s(&p),
+            "--out-fit",
+            s(&fit_out),
+        ],
+    );
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert_eq!(res.status.code(), Some(2), "{err}");
+    assert!(err.contains("one-run.parquet"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
 }

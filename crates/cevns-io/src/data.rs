@@ -174,14 +174,63 @@ pub struct SolarModel {
     pub files: Vec<PathBuf>,
 }
 
+/// A replacement spectrum table for one continuum source of a solar model
+/// (`flux-prep --continuum SOURCE=TABLE`): E_ν in MeV in column 0, dN/dE
+/// (any normalisation) in column 1. The source keeps its total flux; only the
+/// shape changes (e.g. ⁸B after Bahcall et al. 1996 instead of Winter et al.
+/// 2006, the convention of XENONnT's `cevns_spectrum.json`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContinuumOverride {
+    /// Source name as in the solar model (e.g. `8B`).
+    pub source: String,
+    /// The table, as given (relative paths are relative to the working
+    /// directory, not to the solar model).
+    pub file: PathBuf,
+}
+
+impl std::str::FromStr for ContinuumOverride {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.split_once('=') {
+            Some((src, file)) if !src.trim().is_empty() && !file.trim().is_empty() => Ok(Self {
+                source: src.trim().to_string(),
+                file: PathBuf::from(file.trim()),
+            }),
+            _ => Err(format!(
+                "`{s}`: expected SOURCE=TABLE (e.g. 8B=data/solar/spectra/B8_bahcall1996.dat)"
+            )),
+        }
+    }
+}
+
 /// Load a solar model and its spectrum tables.
 pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
+    load_solar_model_with(path, &[])
+}
+
+/// Load a solar model with the continuum tables of some sources replaced
+/// ([`ContinuumOverride`]). Naming a source the model lacks, a line source,
+/// or the same source twice is an error.
+pub fn load_solar_model_with(path: &Path, overrides: &[ContinuumOverride]) -> Result<SolarModel> {
     let f: SolarModelFile = load_yaml(path)?;
     let bad = |what: String, reason: String| IoError::BadValue {
         path: path.to_path_buf(),
         what,
         reason,
     };
+    for (i, o) in overrides.iter().enumerate() {
+        let what = format!("continuum override `{}`", o.source);
+        match f.sources.iter().find(|s| s.name == o.source) {
+            None => return Err(bad(what, "no such source in the solar model".into())),
+            Some(s) if s.continuum.is_none() => {
+                return Err(bad(what, "the source is not a continuum".into()));
+            }
+            Some(_) => {}
+        }
+        if overrides[..i].iter().any(|p| p.source == o.source) {
+            return Err(bad(what, "source overridden twice".into()));
+        }
+    }
     let mut sources = Vec::new();
     let mut areas = Vec::new();
     let mut files = vec![path.to_path_buf()];
@@ -211,13 +260,15 @@ pub fn load_solar_model(path: &Path) -> Result<SolarModel> {
         }
         let spectrum = match (&s.continuum, &s.lines) {
             (Some(c), None) => {
-                let file = resolve(path, &c.file);
+                let (file, ce, cv) = match overrides.iter().find(|o| o.source == s.name) {
+                    Some(o) => (o.file.clone(), 0, 1),
+                    None => (resolve(path, &c.file), c.energy_column, c.value_column),
+                };
                 let rows = read_numeric_table(&file)?;
                 let mut e = Vec::with_capacity(rows.len());
                 let mut v = Vec::with_capacity(rows.len());
                 for (i, r) in rows.iter().enumerate() {
-                    let (Some(&x), Some(&y)) = (r.get(c.energy_column), r.get(c.value_column))
-                    else {
+                    let (Some(&x), Some(&y)) = (r.get(ce), r.get(cv)) else {
                         return Err(IoError::Csv {
                             path: file.clone(),
                             line: i + 1,
@@ -1111,6 +1162,48 @@ mod tests {
         assert!(load_dataset(&p).unwrap_err().to_string().contains("r_obs"));
         std::fs::write(&p, "lo,hi,r_obs,background,delta\n").unwrap();
         assert!(load_dataset(&p).unwrap_err().to_string().contains("header"));
+    }
+
+    #[test]
+    fn continuum_override_replaces_the_shape_not_the_flux() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let yaml = root.join("data/solar/b16-gs98.yaml");
+        let table = root.join("data/solar/spectra/B8_bahcall1996.dat");
+        let o: ContinuumOverride = format!("8B={}", table.display()).parse().unwrap();
+        let base = load_solar_model(&yaml).unwrap();
+        let with = load_solar_model_with(&yaml, std::slice::from_ref(&o)).unwrap();
+        let b8 = |m: &SolarModel| m.sources.iter().find(|s| s.name == "8B").unwrap().clone();
+        // Same total flux (5.46e6), another table: Bahcall 1996 runs to
+        // 16.34 MeV in 0.02-MeV steps, Winter 2006 to 20 MeV in 0.1-MeV steps.
+        let (a, b) = (b8(&base), b8(&with));
+        assert!((a.spectrum.total() / 5.46e6 - 1.0).abs() < 1e-9);
+        assert!((b.spectrum.total() / 5.46e6 - 1.0).abs() < 1e-9);
+        assert_ne!(a.spectrum.energies(), b.spectrum.energies());
+        assert!(with.files.contains(&table));
+        assert!(
+            !with
+                .files
+                .iter()
+                .any(|f| f.ends_with("8B_shape_Winter_et_al.csv"))
+        );
+        // Other sources are untouched.
+        let pp = |m: &SolarModel| m.sources.iter().find(|s| s.name == "pp").unwrap().clone();
+        assert_eq!(pp(&base).spectrum.energies(), pp(&with).spectrum.energies());
+        // Errors: unknown source, a line source, twice, bad syntax.
+        let err = |src: &str| {
+            let o: ContinuumOverride = format!("{src}={}", table.display()).parse().unwrap();
+            load_solar_model_with(&yaml, &[o]).unwrap_err().to_string()
+        };
+        assert!(err("9B").contains("no such source"));
+        assert!(err("pep").contains("not a continuum"));
+        assert!(
+            load_solar_model_with(&yaml, &[o.clone(), o])
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
+        assert!("8B".parse::<ContinuumOverride>().is_err());
+        assert!("=x".parse::<ContinuumOverride>().is_err());
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub enum Input<'a> {
     File(&'a Path),
     /// A solar-model YAML and the spectrum tables it names.
     SolarModel(&'a Path),
+    /// A solar-model YAML with some continuum tables replaced.
+    SolarModelWith(&'a Path, &'a [crate::data::ContinuumOverride]),
     /// A detector YAML and its tabulated quenching/efficiency curves.
     Detector(&'a Path),
     /// An overlays YAML and the `.lmt` tables it names.
@@ -154,6 +156,11 @@ pub fn list(inputs: &[Input<'_>]) -> crate::error::Result<Vec<PathBuf>> {
             Input::File(p) => push(p.to_path_buf()),
             Input::SolarModel(p) => {
                 for f in crate::data::load_solar_model(p)?.files {
+                    push(f);
+                }
+            }
+            Input::SolarModelWith(p, o) => {
+                for f in crate::data::load_solar_model_with(p, o)?.files {
                     push(f);
                 }
             }

@@ -212,6 +212,22 @@ fn num(path: &Path, line: usize, s: &str) -> Result<f64> {
 /// Binning per run: 4 axes × 4 edges.
 pub type Binning = BTreeMap<String, Vec<Vec<f64>>>;
 
+/// Whether `path` is a template-likelihood configuration (a YAML mapping with
+/// `runs`, `signal` and `templates`), i.e. a template detector for
+/// quench-smear, rather than a binned-spectrum detector file. Unreadable or
+/// non-YAML files are not (the detector loader then reports them).
+pub fn is_template_likelihood(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    match serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&text) {
+        Ok(serde_yaml_ng::Value::Mapping(m)) => ["runs", "signal", "templates"]
+            .iter()
+            .all(|k| m.contains_key(*k)),
+        _ => false,
+    }
+}
+
 /// Read `binning.csv`.
 pub fn load_binning(path: &Path) -> Result<Binning> {
     let (h, rows) = read_csv(path)?;

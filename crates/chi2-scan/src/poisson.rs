@@ -20,7 +20,8 @@ use rayon::prelude::*;
 
 use cevns_io::data::{load_models, select_models};
 use cevns_io::schema::{
-    DataKind, LimitsExtra, ModelLimit, ScanPoint, limits_table, read_rates, scan_table,
+    DataKind, LimitsExtra, ModelLimit, ScanPoint, limits_table, read_rates, read_template_response,
+    scan_table,
 };
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::xenonnt::{SignalFrom, TemplateLikelihood};
@@ -42,6 +43,11 @@ pub struct Args {
     /// rates.parquet (signal from mono-energetic templates: our spectrum).
     #[arg(long, value_name = "PARQUET")]
     rates: Option<PathBuf>,
+    /// template-response.parquet from `quench-smear --detector <this
+    /// likelihood>` (P(bin | T_nr) per run). Absent: built from the
+    /// configuration's mono-energetic templates (the same numbers).
+    #[arg(long, value_name = "PARQUET")]
+    response: Option<PathBuf>,
     /// fluxes.parquet (the flux of the signal source, to quote the flux).
     #[arg(long, value_name = "PARQUET")]
     fluxes: Option<PathBuf>,
@@ -225,8 +231,25 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 None => return Err(bad_input("give --fluxes (the flux of the signal source)")),
             };
             let sm = src.total();
-            let folds: Vec<FoldMatrix> = tl.mono.iter().map(|m| m.fold_matrix(&grid)).collect();
-            for (m, r) in tl.mono.iter().zip(&cfg.runs) {
+            let mono = match &args.response {
+                Some(p) => {
+                    let resp =
+                        read_template_response(p).context("reading the template response")?;
+                    let names: Vec<&str> = resp.iter().map(|(n, _)| n.as_str()).collect();
+                    let want: Vec<&str> = cfg.runs.iter().map(|r| r.name.as_str()).collect();
+                    if names != want {
+                        return Err(bad_input(format!(
+                            "{}: runs {names:?}, the likelihood has {want:?} (rerun quench-smear with this configuration)",
+                            p.display()
+                        )));
+                    }
+                    prov = prov.input("response", p)?;
+                    resp.into_iter().map(|(_, m)| m).collect()
+                }
+                None => tl.mono.clone(),
+            };
+            let folds: Vec<FoldMatrix> = mono.iter().map(|m| m.fold_matrix(&grid)).collect();
+            for (m, r) in mono.iter().zip(&cfg.runs) {
                 let above = m.fraction_above(&grid, &sm);
                 if above > 1e-3 {
                     return Err(bad_input(format!(

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use cevns_io::Provenance;
-use cevns_io::data::{load_oscillation, load_oscillation_setup, load_solar_model};
+use cevns_io::data::{
+    ContinuumOverride, load_oscillation, load_oscillation_setup, load_solar_model_with,
+};
 use cevns_io::schema::FluxEntry;
 use cevns_io::stage::CommonArgs;
 use cevns_physics::oscillation::{Flavour, Oscillation};
@@ -22,6 +24,9 @@ pub struct FluxConfig {
     pub solar_model: PathBuf,
     /// Oscillation YAML (paper's constant probabilities or `mode: msw`).
     pub oscillation: PathBuf,
+    /// Replacement spectrum tables of continuum sources (`--continuum`;
+    /// empty: the solar model's own tables).
+    pub continuum: Vec<ContinuumOverride>,
 }
 
 /// The fluxes table's rows and its provenance.
@@ -37,7 +42,8 @@ pub struct FluxOutputs {
 /// spectrum into each flavour. Errors name the file that is wrong.
 pub fn run(cfg: &FluxConfig, ctx: &CommonArgs) -> anyhow::Result<FluxOutputs> {
     let args = cfg;
-    let model = load_solar_model(&args.solar_model).context("loading the solar model")?;
+    let model = load_solar_model_with(&args.solar_model, &args.continuum)
+        .context("loading the solar model")?;
     let mixing = load_oscillation(&args.oscillation).context("loading oscillation parameters")?;
     let probs = mixing.probabilities()?;
     let names: Vec<String> = model.sources.iter().map(|s| s.name.clone()).collect();
@@ -118,6 +124,12 @@ pub fn run(cfg: &FluxConfig, ctx: &CommonArgs) -> anyhow::Result<FluxOutputs> {
         .extra("probabilities_e_mu_tau", probs)
         .extra("total_flux_cm2_s", totals)
         .extra("spectrum_table_area_before_normalisation", areas);
+    // Only when given, so that outputs without overrides stay byte-identical.
+    let prov = if args.continuum.is_empty() {
+        prov
+    } else {
+        prov.param("continuum_override", &args.continuum)
+    };
     let prov = if msw {
         let params = setup.per_source.iter().find_map(|(_, o)| match o {
             Oscillation::Msw(m) => Some(m.params),

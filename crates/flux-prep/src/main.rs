@@ -30,6 +30,13 @@ struct Args {
     /// Oscillation parameters YAML (sin²θ12, sin²θ13, sin²θ23).
     #[arg(long, value_name = "YAML")]
     oscillation: PathBuf,
+    /// Replace the spectrum table of a continuum source, SOURCE=TABLE (E_ν
+    /// in MeV in column 0, dN/dE in column 1; the source keeps its total
+    /// flux). Repeatable. E.g. `8B=data/solar/spectra/B8_bahcall1996.dat`,
+    /// the ⁸B shape of XENONnT's CEνNS spectrum (docs/xenonnt.md). Recorded
+    /// in the output's provenance.
+    #[arg(long, value_name = "SOURCE=TABLE")]
+    continuum: Vec<cevns_io::data::ContinuumOverride>,
     /// Output Parquet file.
     #[arg(long, value_name = "PARQUET")]
     out: PathBuf,
@@ -42,7 +49,7 @@ fn main() -> ExitCode {
         let args: Args = cevns_io::stage::parse_args();
         if args.common.list_inputs {
             return cevns_io::inputs::print_list(&[
-                Input::SolarModel(&args.solar_model),
+                Input::SolarModelWith(&args.solar_model, &args.continuum),
                 Input::File(&args.oscillation),
             ]);
         }
@@ -51,6 +58,7 @@ fn main() -> ExitCode {
         let cfg = FluxConfig {
             solar_model: args.solar_model.clone(),
             oscillation: args.oscillation.clone(),
+            continuum: args.continuum.clone(),
         };
         let res = flux_prep::run(&cfg, &args.common)?;
         out.write_bytes(

@@ -110,9 +110,23 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
     let y_min = positive()
         .fold(f64::INFINITY, f64::min)
         .max(y_max / SPECTRUM_DYNAMIC_RANGE);
+    let y_floor = decade_floor(y_min);
+    // x ends where the last smeared curve falls below the y floor (+5 %,
+    // rounded up to 0.1 keVee), not at the end of the tabulated range.
+    let x_seen = curves
+        .iter()
+        .flat_map(|c| c.smeared.iter())
+        .filter(|p| p.1 >= y_floor)
+        .map(|p| p.0)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let x_fit = if x_seen > x_lo {
+        ((x_seen * 1.05 / 0.1).ceil() * 0.1).min(x_hi)
+    } else {
+        x_hi
+    };
     let frame = Frame {
-        x: (x_lo, x_hi),
-        y: (decade_floor(y_min), decade_ceil(y_max * 1.5)),
+        x: (x_lo, x_fit),
+        y: (y_floor, decade_ceil(y_max * 1.5)),
         x_scale: Scale::Linear,
         y_scale: Scale::Log,
     };
@@ -121,7 +135,7 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
     let sources = distinct(curves.iter().map(|c| nuclide(&c.source))).join(" + ");
     let gs = distinct(models.iter().map(|c| sci(c.g, 2))).join(", ");
     let title = format!(
-        "{sources} CEvNS on Ge, g = {gs}, m_Z′ = {} MeV",
+        "{sources} CEνNS on Ge (predicted), g = {gs}, m_Z′ = {} MeV",
         mev(m_zp_mev)
     );
 
@@ -139,7 +153,14 @@ pub fn spectrum_plot(spectrum: &Spectrum, m_zp_mev: f64) -> Result<Plot> {
         lines.push(Line {
             polylines: frame.clip(&sample(&c.smeared)),
             colour,
-            width: if c.is_sm() { 3 } else { 2 },
+            // B−3L_e and B−3L_μ nearly coincide on Ge (the νe and νμ
+            // fluxes of ⁸B are similar after oscillation): B−3L_e is drawn
+            // first and wide, so B−3L_μ shows as a thin core inside it.
+            width: match c.curve.as_str() {
+                "B-3Le" => 6,
+                _ if c.is_sm() => 3,
+                _ => 2,
+            },
             dashed: false,
             label: Some(c.label.clone()),
         });

@@ -15,6 +15,11 @@ use crate::geom::{Frame, Polyline, Scale, tick};
 /// Figure size in pixels (PNG) or user units (SVG).
 pub const SIZE: (u32, u32) = (960, 680);
 
+/// PNG supersampling factor: the figure is drawn at this multiple of
+/// [`SIZE`] (every length scaled) and averaged down in k×k blocks, which
+/// anti-aliases the curves (plotters' bitmap backend draws aliased lines).
+const PNG_SUPERSAMPLE: u32 = 3;
+
 /// Font family every text uses; registered from the embedded Noto Sans.
 const FONT: &str = "sans-serif";
 
@@ -131,22 +136,25 @@ pub fn render_svg(plot: &Plot) -> Result<Vec<u8>> {
     let mut s = String::new();
     {
         let root = SVGBackend::with_string(&mut s, SIZE).into_drawing_area();
-        draw(&root, plot, svg_text)?;
+        draw(&root, plot, svg_text, 1)?;
         root.present().map_err(de)?;
     }
     Ok(s.into_bytes())
 }
 
-/// Render to PNG bytes (8-bit RGB).
+/// Render to PNG bytes (8-bit RGB), anti-aliased by drawing at
+/// [`PNG_SUPERSAMPLE`]× the size and averaging down.
 pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
     ensure_font()?;
     let (w, h) = SIZE;
-    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    let k = PNG_SUPERSAMPLE;
+    let mut big = vec![0u8; (w * k) as usize * (h * k) as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-        draw(&root, plot, bitmap_text)?;
+        let root = BitMapBackend::with_buffer(&mut big, (w * k, h * k)).into_drawing_area();
+        draw(&root, plot, bitmap_text, k)?;
         root.present().map_err(de)?;
     }
+    let rgb = downsample(&big, w as usize, h as usize, k as usize);
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
@@ -166,21 +174,45 @@ pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Draw `plot`, passing every string through `text` first.
+/// Average k×k blocks of an RGB image of (w k)×(h k) pixels into w×h
+/// (rounded to nearest; integer arithmetic, so deterministic).
+fn downsample(big: &[u8], w: usize, h: usize, k: usize) -> Vec<u8> {
+    let (bw, n) = (w * k, (k * k) as u32);
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..k {
+                    let row = (y * k + dy) * bw;
+                    for dx in 0..k {
+                        sum += u32::from(big[(row + x * k + dx) * 3 + c]);
+                    }
+                }
+                out[(y * w + x) * 3 + c] = ((sum + n / 2) / n) as u8;
+            }
+        }
+    }
+    out
+}
+
+/// Draw `plot` with every length (fonts, margins, strokes) × `k`, passing
+/// every string through `text` first.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     plot: &Plot,
     text: fn(&str) -> String,
+    k: u32,
 ) -> Result<()> {
     root.fill(&WHITE).map_err(de)?;
     let f = plot.frame;
     let lin = |r: (f64, f64)| RangedCoordf64::from(r.0..r.1);
     let log = |r: (f64, f64)| LogCoord::<f64>::from((r.0..r.1).log_scale());
     match (f.x_scale, f.y_scale) {
-        (Scale::Linear, Scale::Linear) => draw_chart(root, plot, text, lin(f.x), lin(f.y)),
-        (Scale::Linear, Scale::Log) => draw_chart(root, plot, text, lin(f.x), log(f.y)),
-        (Scale::Log, Scale::Linear) => draw_chart(root, plot, text, log(f.x), lin(f.y)),
-        (Scale::Log, Scale::Log) => draw_chart(root, plot, text, log(f.x), log(f.y)),
+        (Scale::Linear, Scale::Linear) => draw_chart(root, plot, text, k, lin(f.x), lin(f.y)),
+        (Scale::Linear, Scale::Log) => draw_chart(root, plot, text, k, lin(f.x), log(f.y)),
+        (Scale::Log, Scale::Linear) => draw_chart(root, plot, text, k, log(f.x), lin(f.y)),
+        (Scale::Log, Scale::Log) => draw_chart(root, plot, text, k, log(f.x), log(f.y)),
     }
 }
 
@@ -188,6 +220,7 @@ fn draw_chart<'a, DB, X, Y>(
     root: &'a DrawingArea<DB, Shift>,
     plot: &Plot,
     text: fn(&str) -> String,
+    k: u32,
     x: X,
     y: Y,
 ) -> Result<()>
@@ -197,10 +230,10 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let mut chart = ChartBuilder::on(root)
-        .caption(text(&plot.title), (FONT, 21))
-        .margin(18)
-        .x_label_area_size(52)
-        .y_label_area_size(84)
+        .caption(text(&plot.title), (FONT, 21 * k))
+        .margin(18 * k)
+        .x_label_area_size(52 * k)
+        .y_label_area_size(84 * k)
         .build_cartesian_2d(x, y)
         .map_err(de)?;
     let f = plot.frame;
@@ -214,10 +247,11 @@ where
         .y_label_formatter(&fy)
         .x_labels(12)
         .y_labels(12)
-        .label_style((FONT, 15))
-        .axis_desc_style((FONT, 17))
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(BLACK.mix(0.04))
+        .label_style((FONT, 17 * k))
+        .axis_desc_style((FONT, 17 * k))
+        .axis_style(BLACK.stroke_width(k))
+        .bold_line_style(BLACK.mix(0.12).stroke_width(k))
+        .light_line_style(BLACK.mix(0.04).stroke_width(k))
         .draw()
         .map_err(de)?;
 
@@ -230,11 +264,12 @@ where
 
     // The legend sample of a line: two strokes, overlapping (solid) or
     // with a gap (dashed).
+    let ki = k as i32;
     let legend_glyph = |style: ShapeStyle, dashed: bool| {
         let (a, b) = if dashed {
-            ((0, 8), (13, 21))
+            ((0, 8 * ki), (13 * ki, 21 * ki))
         } else {
-            ((0, 11), (10, 21))
+            ((0, 11 * ki), (10 * ki, 21 * ki))
         };
         move |(x, y): (i32, i32)| {
             EmptyElement::at((x, y))
@@ -243,12 +278,17 @@ where
         }
     };
     for line in &plot.lines {
-        let style = line.colour.stroke_width(line.width);
+        let style = line.colour.stroke_width(line.width * k);
         let mut first = true;
         for poly in &line.polylines {
             let anno = if line.dashed {
                 chart
-                    .draw_series(DashedLineSeries::new(poly.iter().copied(), 9, 5, style))
+                    .draw_series(DashedLineSeries::new(
+                        poly.iter().copied(),
+                        9 * k,
+                        5 * k,
+                        style,
+                    ))
                     .map_err(de)?
             } else {
                 chart
@@ -279,21 +319,22 @@ where
         chart
             .configure_series_labels()
             .position(plot.legend.clone())
-            .label_font((FONT, 14))
+            .label_font((FONT, 14 * k))
+            .legend_area_size(30 * k)
             .background_style(WHITE.mix(0.88))
-            .border_style(BLACK.mix(0.5))
-            .margin(12)
+            .border_style(BLACK.mix(0.5).stroke_width(k))
+            .margin(12 * k)
             .draw()
             .map_err(de)?;
     }
 
     let area = chart.plotting_area().strip_coord_spec();
     for (i, note) in plot.notes.iter().enumerate() {
-        let pos = (12, 10 + 20 * i as i32);
+        let pos = (12 * ki, (10 + 20 * i as i32) * ki);
         area.draw(&Text::new(
             text(note),
             pos,
-            (FONT, 15).into_font().color(&BLACK.mix(0.8)),
+            (FONT, 15 * k).into_font().color(&BLACK.mix(0.8)),
         ))
         .map_err(de)?;
     }

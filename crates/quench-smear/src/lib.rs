@@ -302,3 +302,65 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
         spectrum_provenance: prov_spec,
     })
 }
+
+/// The template detector kind: P(bin | T_nr; t_ly, t_qy) of every science run
+/// of a template likelihood configuration (`signal.from: mono`), as
+/// template-response.parquet, with its provenance. Stops (bad input) when
+/// more than 0.1 % of the `source` rate lies above the last template energy
+/// of a run (the response is 0 there).
+pub fn template_response(
+    config: &std::path::Path,
+    rates: &std::path::Path,
+    source: &str,
+    ctx: &CommonArgs,
+) -> anyhow::Result<(Table, Provenance)> {
+    use cevns_io::xenonnt::{SignalFrom, TemplateLikelihood};
+    let tl = TemplateLikelihood::load(config).context("loading the template detector")?;
+    if tl.config.signal.from != SignalFrom::Mono {
+        return Err(bad_input(format!(
+            "{}: a template detector needs `signal.from: mono` (mono-energetic templates)",
+            config.display()
+        )));
+    }
+    let (grid, sources) = read_rates(rates).context("reading rates")?;
+    let Some(src) = sources.iter().find(|s| s.source == source) else {
+        return Err(bad_input(format!(
+            "{}: no source `{source}` (--spectrum-source)",
+            rates.display()
+        )));
+    };
+    let sm = src.total();
+    let mut runs = Vec::new();
+    for (m, r) in tl.mono.iter().zip(&tl.config.runs) {
+        let above = m.fraction_above(&grid, &sm);
+        if above > 1e-3 {
+            return Err(bad_input(format!(
+                "run {}: {:.2} % of the {source} rate lies above the last mono-energetic template ({} keV)",
+                r.name,
+                100.0 * above,
+                m.energies()[m.energies().len() - 1]
+            )));
+        }
+        ctx.log(format!(
+            "quench-smear: {}: {} energies {}–{} keV, {:.1e} of the {source} rate above",
+            r.name,
+            m.energies().len(),
+            m.energies()[0],
+            m.energies()[m.energies().len() - 1],
+            above
+        ));
+        runs.push((r.name.clone(), m));
+    }
+    let table = cevns_io::schema::template_response_table(&runs);
+    let prov = Provenance::new("quench-smear")
+        .param("detector_kind", "template")
+        .param("spectrum_source", source)
+        .input("rates", rates)?
+        .input("detector", config)?
+        .inputs("detector-files", tl.files.iter().skip(1).map(|p| p.as_path()))?
+        .extra(
+            "response",
+            "P(bin | T_nr; t_ly, t_qy) at the template energies; linear in T_nr between them, 0 outside",
+        );
+    Ok((table, prov))
+}

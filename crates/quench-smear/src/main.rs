@@ -14,6 +14,14 @@ use quench_smear::{SmearConfig, SpectrumConfig};
 
 /// Detector response of a CEvNS experiment.
 ///
+/// Two detector kinds. A binned-spectrum detector (`data/detectors/*.yaml`:
+/// quenching, resolution, bins) writes the three outputs below. A template
+/// detector (`--detector data/xenonnt/release2026/likelihood.yaml`, the
+/// mono-energetic efficiency templates of XENONnT's release) writes only
+/// `--out-response` (template-response.parquet: P(bin | T_nr; t_ly, t_qy)
+/// per science run at the template energies), which `chi2-scan --likelihood
+/// ... --response` folds with the rates.
+///
 /// `--out-response` (response.parquet): matrix W [keV_nr keVee⁻¹] with
 /// Rᵢ = Σₜ W(i, t) · dR/dT_nr(t): Simpson weight × P(T_ee = Y(T_nr)·T_nr lands
 /// in bin i) × efficiency ÷ bin width. Integrating in T_nr avoids eq 19.
@@ -33,18 +41,19 @@ struct Args {
     /// Detector YAML (quenching, resolution, efficiency, bins).
     #[arg(long, value_name = "YAML")]
     detector: PathBuf,
-    /// U(1)' models YAML (for the benchmark spectra).
+    /// U(1)' models YAML (for the benchmark spectra; binned-spectrum
+    /// detectors only).
     #[arg(long, value_name = "YAML")]
-    models: PathBuf,
+    models: Option<PathBuf>,
     /// Output: response matrix.
     #[arg(long, value_name = "PARQUET")]
     out_response: PathBuf,
-    /// Output: binned SM rates.
+    /// Output: binned SM rates (binned-spectrum detectors only).
     #[arg(long, value_name = "PARQUET")]
-    out_binned: PathBuf,
-    /// Output: fine spectra for figures.
+    out_binned: Option<PathBuf>,
+    /// Output: fine spectra for figures (binned-spectrum detectors only).
     #[arg(long, value_name = "PARQUET")]
-    out_spectrum: PathBuf,
+    out_spectrum: Option<PathBuf>,
     /// Lindhard k (dimensionless), overriding the detector file's k (e.g.
     /// `--k 0.15`). Absent: the detector file's quenching. An error on a
     /// detector whose quenching is a tabulated curve.
@@ -83,26 +92,36 @@ struct Args {
 fn main() -> ExitCode {
     stage_main("quench-smear", || {
         let args: Args = cevns_io::stage::parse_args();
+        if cevns_io::xenonnt::is_template_likelihood(&args.detector) {
+            return template(&args);
+        }
+        let (Some(models), Some(out_binned), Some(out_spectrum)) =
+            (&args.models, &args.out_binned, &args.out_spectrum)
+        else {
+            return Err(cevns_io::stage::bad_input(
+                "a binned-spectrum detector needs --models, --out-binned and --out-spectrum",
+            ));
+        };
         if args.common.list_inputs {
             return cevns_io::inputs::print_list(&[
                 Input::File(&args.rates),
                 Input::Detector(&args.detector),
-                Input::File(&args.models),
+                Input::File(models),
             ]);
         }
         args.common.init()?;
-        let mut out = OutputSet::new(&[&args.out_response, &args.out_binned, &args.out_spectrum])?;
-        let res = quench_smear::run(&args.config()?, &args.common)?;
+        let mut out = OutputSet::new(&[&args.out_response, out_binned, out_spectrum])?;
+        let res = quench_smear::run(&args.config(models)?, &args.common)?;
         out.write_bytes(
             &args.out_response,
             &res.response.to_parquet_bytes(&res.provenance)?,
         )?;
         out.write_bytes(
-            &args.out_binned,
+            out_binned,
             &quench_smear::binned_table(&res.binned).to_parquet_bytes(&res.provenance)?,
         )?;
         out.write_bytes(
-            &args.out_spectrum,
+            out_spectrum,
             &quench_smear::spectrum_table(&res.spectrum)
                 .to_parquet_bytes(&res.spectrum_provenance)?,
         )?;
@@ -113,13 +132,44 @@ fn main() -> ExitCode {
     })
 }
 
+/// The template detector kind: only the response.
+fn template(args: &Args) -> anyhow::Result<()> {
+    if args.out_binned.is_some() || args.out_spectrum.is_some() || args.k.is_some() {
+        return Err(cevns_io::stage::bad_input(format!(
+            "{} is a template detector: it has no --k, and only --out-response is written",
+            args.detector.display()
+        )));
+    }
+    if args.common.list_inputs {
+        let tl = cevns_io::xenonnt::TemplateLikelihood::load(&args.detector)?;
+        let mut inputs = vec![Input::File(&args.rates)];
+        inputs.extend(tl.files.iter().map(|p| Input::File(p)));
+        return cevns_io::inputs::print_list(&inputs);
+    }
+    args.common.init()?;
+    let mut out = OutputSet::new(&[&args.out_response])?;
+    let (table, prov) = quench_smear::template_response(
+        &args.detector,
+        &args.rates,
+        &args.spectrum_source,
+        &args.common,
+    )?;
+    out.write_bytes(&args.out_response, &table.to_parquet_bytes(&prov)?)?;
+    out.commit()?;
+    args.common.log(format!(
+        "quench-smear: wrote template response {}",
+        args.out_response.display()
+    ));
+    Ok(())
+}
+
 impl Args {
     /// The flags as one configuration (numbers are checked by the library).
-    fn config(&self) -> anyhow::Result<SmearConfig> {
+    fn config(&self, models: &std::path::Path) -> anyhow::Result<SmearConfig> {
         Ok(SmearConfig {
             rates: self.rates.clone(),
             detector: self.detector.clone(),
-            models: self.models.clone(),
+            models: models.to_path_buf(),
             k: self.k,
             threshold_kevee: self.threshold_kevee,
             spectrum: SpectrumConfig {

@@ -8,6 +8,7 @@
 //! | xsec_grid.parquet | xsec-tables | isotope × E_ν × T_nr ([`xsec_grid`]) |
 //! | rates.parquet | rate-convolve | source × flavour × isotope × recoil-grid point |
 //! | response.parquet | quench-smear | detector bin × recoil-grid point |
+//! | template-response.parquet | quench-smear (template detector) | run × template energy × yield anchor × bin ([`template_response`]) |
 //! | binned.parquet | quench-smear | detector bin × source ([`binned`]) |
 //! | spectrum.parquet | quench-smear | benchmark curve × T_ee point ([`spectrum`]) |
 //! | limits.parquet | chi2-scan | model × mediator mass ([`limits`]) |
@@ -22,6 +23,7 @@ pub mod binned;
 pub mod limits;
 pub mod scan;
 pub mod spectrum;
+pub mod template_response;
 pub mod xsec_grid;
 
 pub use binned::{BinnedRates, BinnedSource, binned_table, read_binned};
@@ -31,6 +33,7 @@ pub use limits::{
 };
 pub use scan::{ScanPoint, read_scan, scan_table};
 pub use spectrum::{SpectrumCurve, read_spectrum, spectrum_table};
+pub use template_response::{read_template_response, template_response_table};
 pub use xsec_grid::{XsecGridPoint, read_xsec_grid, xsec_grid_table};
 
 use std::path::Path;

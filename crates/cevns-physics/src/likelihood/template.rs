@@ -211,6 +211,11 @@ impl MonoResponse {
         &self.e_kev
     }
 
+    /// P(bin | T) at each tabulated energy (one grid per energy).
+    pub fn grids(&self) -> &[MorphGrid] {
+        &self.grids
+    }
+
     /// The anchors and bin count.
     pub fn layout(&self) -> (&[f64], &[f64], usize) {
         let (x, y) = self.grids[0].anchors();
