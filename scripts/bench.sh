@@ -15,6 +15,7 @@
 # The cold run works in a scratch copy of data/ and pipelines/ (-C), so the
 # outputs/ of this checkout are left alone.
 set -euo pipefail
+[ -n "${BENCH_DEBUG:-}" ] && set -x
 cd "$(dirname "$0")/.."
 BIN=${BIN:-${CARGO_TARGET_DIR:-target}/release}
 PIPE=${PIPE:-pipelines/paper.yaml}
@@ -55,18 +56,22 @@ NOOP="$BIN/cevns run --quiet --threads $THREADS -C $ROOT $PIPE"
 
 echo "cevns-pipeline bench: $(nproc) cores ($(uptime | sed 's/.*load average: /load /')), --threads $THREADS, $BIN"
 if command -v hyperfine >/dev/null 2>&1; then
+  # One hyperfine call per group: a single --prepare would run before every
+  # command of the call, and the scans need the outputs it removes.
   hyperfine --style basic --warmup 1 --runs "$RUNS" -N \
-    --export-json "$TMP/bench.json" \
+    --export-json "$TMP/scan.json" \
     -n "chi2-scan, 4 models x 1000 masses" "$SCAN1000" \
-    -n "chi2-scan, 4 models x 201 masses" "$SCAN201" \
-    -n "cold cevns run (empty outputs)" --prepare "$PREP" "$COLD" >&2
+    -n "chi2-scan, 4 models x 201 masses" "$SCAN201" >&2
+  hyperfine --style basic --warmup 1 --runs "$RUNS" -N \
+    --export-json "$TMP/cold.json" \
+    --prepare "$PREP" -n "cold cevns run (empty outputs)" "$COLD" >&2
   # The no-op run needs the outputs the cold runs left.
   "$BIN/cevns" run --quiet -C "$ROOT" "$PIPE"
   hyperfine --style basic --warmup 1 --runs "$RUNS" -N \
     --export-json "$TMP/noop.json" -n "warm no-op run" "$NOOP" >&2
   echo
   echo "Wall time, median of $RUNS runs (min … max):"
-  python3 - "$TMP/bench.json" "$TMP/noop.json" <<'PY'
+  python3 - "$TMP/scan.json" "$TMP/cold.json" "$TMP/noop.json" <<'PY'
 import json, sys
 for f in sys.argv[1:]:
     for r in json.load(open(f))["results"]:

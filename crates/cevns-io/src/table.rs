@@ -88,6 +88,12 @@ impl Table {
         self.push(name, "", DataType::Utf8, Arc::new(StringArray::from(v)))
     }
 
+    /// Add a string column from borrowed values (the same column as
+    /// [`Table::str`], without one allocation per row).
+    pub fn str_ref(self, name: &str, v: Vec<&str>) -> Self {
+        self.push(name, "", DataType::Utf8, Arc::new(StringArray::from(v)))
+    }
+
     /// Number of rows (0 for a table without columns).
     pub fn num_rows(&self) -> usize {
         self.arrays.first().map_or(0, |a| a.len())
@@ -343,6 +349,40 @@ impl TableReader {
         }
         Ok(out)
     }
+
+    /// A string column as its distinct values (in order of first
+    /// appearance) and each row's index into them: one allocation per
+    /// distinct value instead of one per row, for long tables of few names.
+    pub fn str_codes(&self, name: &str) -> Result<(Vec<String>, Vec<usize>)> {
+        let mut values: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut codes = Vec::with_capacity(self.num_rows());
+        for a in self.columns(name)? {
+            let arr = a
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| self.type_err(name, &a, "Utf8"))?;
+            let mut last: Option<(&str, usize)> = None;
+            for v in arr.iter() {
+                let v = v.unwrap_or("");
+                let code = match last {
+                    Some((l, c)) if l == v => c,
+                    _ => match index.get(v) {
+                        Some(&c) => c,
+                        None => {
+                            let c = values.len();
+                            values.push(v.to_string());
+                            index.insert(v.to_string(), c);
+                            c
+                        }
+                    },
+                };
+                last = Some((v, code));
+                codes.push(code);
+            }
+        }
+        Ok((values, codes))
+    }
 }
 
 #[cfg(test)]
@@ -402,6 +442,25 @@ mod tests {
         let r = TableReader::open(&p).unwrap();
         assert_eq!(r.f64_opt("g90").unwrap(), vec![Some(1e-5), None]);
         assert!(r.f64("g90").is_err(), "non-null reader rejects nulls");
+    }
+
+    #[test]
+    fn str_codes_rebuild_the_column() {
+        let col: Vec<String> = ["pp", "pp", "8B", "pp", "hep", "8B", "8B"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let t = Table::new().str("s", col.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        let (values, codes) = r.str_codes("s").unwrap();
+        assert_eq!(values, ["pp", "8B", "hep"]);
+        let back: Vec<String> = codes.iter().map(|&c| values[c].clone()).collect();
+        assert_eq!(back, col);
+        assert_eq!(r.str("s").unwrap(), col);
+        assert!(r.str_codes("missing").is_err());
     }
 
     #[test]

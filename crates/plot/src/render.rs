@@ -160,7 +160,7 @@ pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Best);
+        enc.set_compression(png::Compression::Default);
         let mut writer = enc
             .write_header()
             .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;

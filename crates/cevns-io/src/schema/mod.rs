@@ -434,13 +434,13 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
                 Target::Electrons { z, .. } => (0, z, 0),
             };
             for (j, &tt) in grid.points().iter().enumerate() {
-                src.push(sr.source.clone());
-                fl.push(p.flavour.as_str().to_string());
+                src.push(sr.source.as_str());
+                fl.push(p.flavour.as_str());
                 a.push(na);
                 z.push(nz);
                 n.push(nn);
                 m.push(p.target.recoil_mass_mev());
-                ch.push(p.channel.clone());
+                ch.push(p.channel.as_str());
                 r1.push(p.rate_x1[j]);
                 r2.push(p.rate_x2[j]);
                 k.push(p.kappa_mev2);
@@ -451,8 +451,8 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         }
     }
     let table = Table::new()
-        .str("source", src)
-        .str("flavour", fl)
+        .str_ref("source", src)
+        .str_ref("flavour", fl)
         .u32("a", "1", a)
         .u32("z", "1", z)
         .u32("n", "1", n)
@@ -463,9 +463,9 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
         .f64("dr_dt", "counts kg^-1 keV^-1 day^-1", r);
     // With a second channel the Z' pieces are not (1 + x)² of the SM rate:
     // store them (CEvNS-only tables keep the original columns).
-    if ch.iter().any(|c| c != "cevns") {
+    if ch.iter().any(|c| *c != "cevns") {
         table
-            .str("channel", ch)
+            .str_ref("channel", ch)
             .f64("dr_dt_x1", "counts kg^-1 keV^-1 day^-1", r1)
             .f64("dr_dt_x2", "counts kg^-1 keV^-1 day^-1", r2)
     } else {
@@ -477,7 +477,8 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
 pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let t = TableReader::open(path)?;
     t.expect_stage("rate-convolve")?;
-    let (src, fl) = (t.str("source")?, t.str("flavour")?);
+    // Few distinct names over many rows: read them as codes.
+    let ((src, src_i), (fl, fl_i)) = (t.str_codes("source")?, t.str_codes("flavour")?);
     let (a, z, n) = (t.u32("a")?, t.u32("z")?, t.u32("n")?);
     let (m, k, s, tk, r) = (
         t.f64("mass_mev")?,
@@ -495,24 +496,28 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     }
     let (ch, x1, x2) = if t.has("channel") {
         (
-            t.str("channel")?,
+            Some(t.str_codes("channel")?),
             Some(t.f64("dr_dt_x1")?),
             Some(t.f64("dr_dt_x2")?),
         )
     } else {
-        (vec!["cevns".to_string(); src.len()], None, None)
+        (None, None, None)
     };
-    let keys: Vec<(String, String, String, u32, u32)> = (0..src.len())
-        .map(|i| (src[i].clone(), fl[i].clone(), ch[i].clone(), z[i], a[i]))
+    // Row keys borrow the column strings (no per-row allocation).
+    let keys: Vec<(&str, &str, &str, u32, u32)> = (0..src_i.len())
+        .map(|i| {
+            let c = ch.as_ref().map_or("cevns", |(c, ci)| c[ci[i]].as_str());
+            (src[src_i[i]].as_str(), fl[fl_i[i]].as_str(), c, z[i], a[i])
+        })
         .collect();
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
     for ((source, flavour, channel, _, _), b, e) in runs(&keys) {
         same_grid(path, &mut grid, &tk[b..e])?;
-        let flavour = Flavour::parse(&flavour)
+        let flavour = Flavour::parse(flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
         let rate = r[b..e].to_vec();
-        let target = match channel.as_str() {
+        let target = match channel {
             "cevns" => Target::Nucleus(Nucleus {
                 z: z[b],
                 n: n[b],
@@ -539,7 +544,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
             _ => (Cevns::interference_rate(&rate), rate.clone()),
         };
         let part = RatePart {
-            channel,
+            channel: channel.to_string(),
             target,
             kappa_mev2: k[b],
             flavour,
@@ -550,7 +555,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
         match out.iter_mut().find(|x| x.source == source) {
             Some(x) => x.parts.push(part),
             None => out.push(SourceRates {
-                source,
+                source: source.to_string(),
                 sigma_frac: s[b],
                 parts: vec![part],
             }),

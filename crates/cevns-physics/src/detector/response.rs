@@ -52,6 +52,9 @@ pub struct Response {
     /// Columns outside this range are zero in every row (recoils that
     /// cannot reach any bin); products skip them.
     active: std::ops::Range<usize>,
+    /// Per row, the columns from its first to its last non-zero weight
+    /// (empty for a row of zeros).
+    rows: Vec<std::ops::Range<usize>>,
 }
 
 impl Response {
@@ -97,11 +100,21 @@ impl Response {
             .rev()
             .find(|&j| nonzero(j))
             .map_or(first, |j| j + 1);
+        let rows = w
+            .chunks(n_t.max(1))
+            .take(bins.len())
+            .map(|row| {
+                let lo = row.iter().position(|v| *v != 0.0).unwrap_or(0);
+                let hi = row.iter().rposition(|v| *v != 0.0).map_or(lo, |j| j + 1);
+                lo..hi
+            })
+            .collect();
         Ok(Self {
             bins,
             w,
             n_t,
             active: first..last,
+            rows,
         })
     }
 
@@ -123,6 +136,26 @@ impl Response {
                     .sum()
             })
             .collect()
+    }
+
+    /// Add the binned rates of a rate given on the active columns only
+    /// (`rate_active[j]` at grid column `active().start + j`) to `out`:
+    /// outᵢ += Σ_t Wᵢₜ rate(t). Each row is summed over its own non-zero
+    /// columns only, in the order of [`Response::apply`]: the zeros it skips
+    /// add nothing, so the result is the same to the bit for finite rates.
+    pub fn apply_active_add(&self, rate_active: &[f64], out: &mut [f64]) {
+        let a0 = self.active.start;
+        for ((o, row), span) in out.iter_mut().zip(self.w.chunks(self.n_t)).zip(&self.rows) {
+            if span.is_empty() {
+                continue;
+            }
+            let s: f64 = row[span.clone()]
+                .iter()
+                .zip(&rate_active[span.start - a0..span.end - a0])
+                .map(|(a, b)| a * b)
+                .sum();
+            *o += s;
+        }
     }
 }
 
