@@ -41,13 +41,12 @@ pub struct FluxOutputs {
 /// Load the solar model and oscillation setup and oscillate every source's
 /// spectrum into each flavour. Errors name the file that is wrong.
 pub fn run(cfg: &FluxConfig, ctx: &CommonArgs) -> anyhow::Result<FluxOutputs> {
-    let args = cfg;
-    let model = load_solar_model_with(&args.solar_model, &args.continuum)
+    let model = load_solar_model_with(&cfg.solar_model, &cfg.continuum)
         .context("loading the solar model")?;
-    let mixing = load_oscillation(&args.oscillation).context("loading oscillation parameters")?;
+    let mixing = load_oscillation(&cfg.oscillation).context("loading oscillation parameters")?;
     let probs = mixing.probabilities()?;
     let names: Vec<String> = model.sources.iter().map(|s| s.name.clone()).collect();
-    let setup = load_oscillation_setup(&args.oscillation, &names)
+    let setup = load_oscillation_setup(&cfg.oscillation, &names)
         .context("loading oscillation parameters")?;
     let msw = setup
         .per_source
@@ -117,18 +116,18 @@ pub fn run(cfg: &FluxConfig, ctx: &CommonArgs) -> anyhow::Result<FluxOutputs> {
     let prov = Provenance::new("flux-prep")
         .param("solar_model", &model.name)
         .param("mixing", mixing)
-        .input("solar-model", &args.solar_model)?
-        .input("oscillation", &args.oscillation)?
+        .input("solar-model", &cfg.solar_model)?
+        .input("oscillation", &cfg.oscillation)?
         .inputs("spectrum", model.files.iter().skip(1).map(|p| p.as_path()))?
         .inputs("solar-profile", setup.files.iter().map(|p| p.as_path()))?
         .extra("probabilities_e_mu_tau", probs)
         .extra("total_flux_cm2_s", totals)
         .extra("spectrum_table_area_before_normalisation", areas);
     // Only when given, so that outputs without overrides stay byte-identical.
-    let prov = if args.continuum.is_empty() {
+    let prov = if cfg.continuum.is_empty() {
         prov
     } else {
-        prov.param("continuum_override", &args.continuum)
+        prov.param("continuum_override", &cfg.continuum)
     };
     let prov = if msw {
         let params = setup.per_source.iter().find_map(|(_, o)| match o {

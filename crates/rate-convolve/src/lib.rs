@@ -33,9 +33,8 @@ pub struct RatesOutputs {
 
 /// Convolve every flux with every channel's cross section on the recoil grid.
 pub fn run(cfg: &RatesConfig, ctx: &CommonArgs) -> anyhow::Result<RatesOutputs> {
-    let args = cfg;
-    let fluxes = read_fluxes(&args.fluxes).context("reading fluxes")?;
-    let (grid, isotopes) = read_xsec(&args.xsec).context("reading cross sections")?;
+    let fluxes = read_fluxes(&cfg.fluxes).context("reading fluxes")?;
+    let (grid, isotopes) = read_xsec(&cfg.xsec).context("reading cross sections")?;
     let jobs: Vec<(usize, usize)> = (0..fluxes.len())
         .flat_map(|f| (0..isotopes.len()).map(move |i| (f, i)))
         .collect();
@@ -86,8 +85,8 @@ pub fn run(cfg: &RatesConfig, ctx: &CommonArgs) -> anyhow::Result<RatesOutputs> 
         ));
     }
     let prov = Provenance::new("rate-convolve")
-        .input("fluxes", &args.fluxes)?
-        .input("xsec", &args.xsec)?
+        .input("fluxes", &cfg.fluxes)?
+        .input("xsec", &cfg.xsec)?
         .extra("total_rate_per_kg_day", totals)
         .extra("method", "I0(Emin) - m_N T/2 * I2(Emin), exact for piecewise-linear spectra; lines as delta functions");
     Ok(RatesOutputs {

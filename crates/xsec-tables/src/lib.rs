@@ -58,25 +58,24 @@ pub struct XsecOutputs {
 
 /// Build the per-isotope (and per-element ν–e) tables and the (E_ν, T) grid.
 pub fn run(cfg: &XsecConfig, ctx: &CommonArgs) -> anyhow::Result<XsecOutputs> {
-    let args = cfg;
-    if !(args.sin2_theta_w.is_finite() && args.sin2_theta_w > 0.0 && args.sin2_theta_w < 1.0) {
+    if !(cfg.sin2_theta_w.is_finite() && cfg.sin2_theta_w > 0.0 && cfg.sin2_theta_w < 1.0) {
         return Err(bad_input(format!(
             "--sin2-theta-w {} must lie in (0, 1)",
-            args.sin2_theta_w
+            cfg.sin2_theta_w
         )));
     }
-    if !(args.grid_e_min_mev > 0.0
-        && args.grid_e_max_mev > args.grid_e_min_mev
-        && args.grid_e_points >= 2
-        && args.grid_t_stride >= 1)
+    if !(cfg.grid_e_min_mev > 0.0
+        && cfg.grid_e_max_mev > cfg.grid_e_min_mev
+        && cfg.grid_e_points >= 2
+        && cfg.grid_t_stride >= 1)
     {
         return Err(bad_input(
             "need 0 < --grid-e-min-mev < --grid-e-max-mev, --grid-e-points >= 2, --grid-t-stride >= 1",
         ));
     }
-    let target = load_target(&args.target).context("loading the target")?;
+    let target = load_target(&cfg.target).context("loading the target")?;
     let nuclei = target.nuclei()?;
-    let grid = RecoilGrid::log(args.t_min_kev, args.t_max_kev, args.t_points)?;
+    let grid = RecoilGrid::log(cfg.t_min_kev, cfg.t_max_kev, cfg.t_points)?;
     // Solar neutrinos end at the hep endpoint (18.8 MeV): say so if the grid
     // cuts recoils that light isotopes can reach (e.g. Si, Ar need ~27 keV).
     let lightest = nuclei
@@ -87,18 +86,18 @@ pub fn run(cfg: &XsecConfig, ctx: &CommonArgs) -> anyhow::Result<XsecOutputs> {
         lightest,
         HEP_ENDPOINT_MEV,
     ));
-    if args.t_max_kev < t_reach {
+    if cfg.t_max_kev < t_reach {
         ctx.log(format!(
             "xsec-tables: warning: --t-max-kev {} is below the largest solar-neutrino recoil on {} ({t_reach:.1} keV at E = {HEP_ENDPOINT_MEV} MeV); rates above it are dropped",
-            args.t_max_kev, target.name
+            cfg.t_max_kev, target.name
         ));
     }
     let helm = HelmParams {
-        s_fm: args.helm_s_fm,
-        a_fm: args.helm_a_fm,
+        s_fm: cfg.helm_s_fm,
+        a_fm: cfg.helm_a_fm,
         ..HelmParams::default()
     };
-    let s2w = args.sin2_theta_w;
+    let s2w = cfg.sin2_theta_w;
     let isotopes: Vec<XsecIsotope> = nuclei
         .iter()
         .map(|n| XsecIsotope {
@@ -121,7 +120,7 @@ pub fn run(cfg: &XsecConfig, ctx: &CommonArgs) -> anyhow::Result<XsecOutputs> {
         .collect();
     let mut isotopes = isotopes;
     let mut electron_files = Vec::new();
-    if let Some(spec) = &args.electrons {
+    if let Some(spec) = &cfg.electrons {
         // ν–e on the electrons of each element: K(T) = G_F² m_e Z_eff(T)/2π.
         for el in &target.elements {
             let binding = if spec == "free" {
@@ -177,15 +176,15 @@ pub fn run(cfg: &XsecConfig, ctx: &CommonArgs) -> anyhow::Result<XsecOutputs> {
     ));
 
     // Explicit (E, T) grid.
-    let (l0, l1) = (args.grid_e_min_mev.ln(), args.grid_e_max_mev.ln());
-    let es: Vec<f64> = (0..args.grid_e_points)
-        .map(|i| (l0 + (l1 - l0) * i as f64 / (args.grid_e_points - 1) as f64).exp())
+    let (l0, l1) = (cfg.grid_e_min_mev.ln(), cfg.grid_e_max_mev.ln());
+    let es: Vec<f64> = (0..cfg.grid_e_points)
+        .map(|i| (l0 + (l1 - l0) * i as f64 / (cfg.grid_e_points - 1) as f64).exp())
         .collect();
     let ts: Vec<f64> = grid
         .points()
         .iter()
         .copied()
-        .step_by(args.grid_t_stride)
+        .step_by(cfg.grid_t_stride)
         .collect();
     let mut grid_points = Vec::new();
     for n in &nuclei {
@@ -204,24 +203,24 @@ pub fn run(cfg: &XsecConfig, ctx: &CommonArgs) -> anyhow::Result<XsecOutputs> {
 
     let prov = Provenance::new("xsec-tables")
         .param("target", &target.name)
-        .param("t_min_kev", args.t_min_kev)
-        .param("t_max_kev", args.t_max_kev)
-        .param("t_points", args.t_points)
+        .param("t_min_kev", cfg.t_min_kev)
+        .param("t_max_kev", cfg.t_max_kev)
+        .param("t_points", cfg.t_points)
         .param("sin2_theta_w", s2w)
         .param("helm", helm)
         .param("helm_convention", "Lewin & Smith 1996: c = 1.23 A^1/3 - 0.60 fm, a = 0.52 fm, s = 0.9 fm, |q|^2 = 2 m_N T")
-        .input("target", &args.target)?
+        .input("target", &cfg.target)?
         .inputs("atomic", electron_files.iter().map(|p| p.as_path()))?;
-    let prov = match &args.electrons {
+    let prov = match &cfg.electrons {
         Some(e) => prov.param("electrons", e),
         None => prov,
     };
     let grid_provenance = prov
         .clone()
-        .param("grid_e_min_mev", args.grid_e_min_mev)
-        .param("grid_e_max_mev", args.grid_e_max_mev)
-        .param("grid_e_points", args.grid_e_points)
-        .param("grid_t_stride", args.grid_t_stride);
+        .param("grid_e_min_mev", cfg.grid_e_min_mev)
+        .param("grid_e_max_mev", cfg.grid_e_max_mev)
+        .param("grid_e_points", cfg.grid_e_points)
+        .param("grid_t_stride", cfg.grid_t_stride);
     Ok(XsecOutputs {
         xsec: xsec_table(&grid, &isotopes),
         xsec_provenance: prov,
