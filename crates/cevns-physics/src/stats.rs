@@ -276,9 +276,11 @@ impl PullChi2 {
                 }
             }
         }
+        let nonzero_bins: Vec<usize> = (0..k)
+            .map(|p| (0..n).filter(|&i| c[i * k + p] != [0.0; 3]).count())
+            .collect();
         let mut givens_order: Vec<usize> = (0..k).collect();
-        let nonzero_bins = |p: usize| (0..n).filter(|&i| c[i * k + p] != [0.0; 3]).count();
-        givens_order.sort_by_key(|&p| nonzero_bins(p));
+        givens_order.sort_by_key(|&p| nonzero_bins[p]);
         let reference = (k > MAX_PULLS).then(|| (data.clone(), poly.clone(), sigma.to_vec()));
         Self {
             n,

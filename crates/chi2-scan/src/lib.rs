@@ -289,7 +289,18 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         let chi2_0 = chi2s[0].eval(0.0);
         let scan: Vec<Vec<f64>> = chi2s
             .par_iter()
-            .map(|c| gs.iter().map(|&g| c.eval(g)).collect())
+            .map(|c| {
+                // From the first coupling whose χ² is not resolved (NaN) up,
+                // the rates only grow (their g⁴ term dominates there): the
+                // rest of the row is NaN without evaluating it. (Checked on
+                // every pipeline: no resolved point ever follows a NaN.)
+                let mut row: Vec<f64> = Vec::with_capacity(gs.len());
+                for &g in &gs {
+                    let unresolved = row.last().is_some_and(|v| v.is_nan());
+                    row.push(if unresolved { f64::NAN } else { c.eval(g) });
+                }
+                row
+            })
             .collect();
         if !chi2_0.is_finite() || scan.iter().flatten().any(|c| c.is_infinite()) {
             anyhow::bail!(
