@@ -390,8 +390,27 @@ fn sr0_to_sr2_fit_and_limits_on_real_data() {
     // a few 1e-3 in −2 ln L at g ≈ 1e-5 for these models, so Δ(g_min) is
     // not exactly 0, but it no longer depends on g).
     let sc = cevns_io::TableReader::open(&o("scan.parquet")).unwrap();
-    let d = sc.f64("delta_chi2").unwrap();
+    let d = sc.f64_nonnull("delta_chi2").unwrap();
     assert!(d[0] >= 0.0 && d[0] < 0.01, "Δ at g_min = {}", d[0]);
+    // The scan of a mass stops far above its limit: the couplings it did
+    // not evaluate are NaN (never a made-up value), all after a value past
+    // the threshold, and the rest of that mass's row is NaN too.
+    let m = sc.f64("m_zp_mev").unwrap();
+    let mut nan_rows = 0;
+    for i in (0..d.len()).filter(|&i| d[i].is_nan()) {
+        let start = (0..i)
+            .rev()
+            .take_while(|&j| m[j] == m[i])
+            .last()
+            .unwrap_or(i);
+        assert!(
+            d[start..i].iter().any(|&x| x.is_nan() || x > 100.0 * 2.706),
+            "row {i}: NaN before the scan passed its limit: {:?}",
+            &d[start..i]
+        );
+        nan_rows += 1;
+    }
+    assert!(nan_rows > 0, "the early stop is exercised");
     assert!(
         (d[0] - d[1]).abs() < 1e-5,
         "flat at small g: {} vs {}",
