@@ -542,3 +542,136 @@ impl TextLayout {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use plotters::style::{BLACK, Color as _, IntoFont, RED, TextStyle};
+
+    const K: u32 = 4;
+
+    fn white(w: u32, h: u32) -> Pixmap {
+        let mut p = Pixmap::new(w, h).unwrap();
+        p.fill(Color::WHITE);
+        p
+    }
+
+    /// Solid black of stroke width `w` (plotters units).
+    fn black(w: u32) -> plotters::style::ShapeStyle {
+        plotters::style::Color::stroke_width(&BLACK, w)
+    }
+
+    /// Red channel of pixel (x, y).
+    fn red(p: &Pixmap, x: u32, y: u32) -> u8 {
+        p.pixel(x, y).unwrap().red()
+    }
+
+    #[test]
+    fn blend_is_exact_at_the_ends_and_rounds_in_between() {
+        assert_eq!(blend8(200 * 256, 17, 256), 200);
+        assert_eq!(blend8(0, 17, 0), 17);
+        assert_eq!(blend8(0, 255, alpha256(0.5)), 128);
+        assert_eq!(alpha256(2.0), 256);
+        assert_eq!(alpha256(-1.0), 0);
+    }
+
+    #[test]
+    fn axis_parallel_lines_cover_whole_pixels() {
+        let mut p = white(20, 20);
+        let mut r = Raster::new(&mut p, K);
+        // 1 px wide, through fine row 41 (output row 10) and column 22.
+        let style = black(K);
+        r.draw_line((0, 41), (19 * 4 + 3, 41), &style).unwrap();
+        r.draw_path([(22, 0), (22, 79)], &style).unwrap();
+        for x in 0..20 {
+            assert_eq!(red(&p, x, 10), 0, "row 10, x = {x}");
+            assert_eq!(red(&p, x, 9), if x == 5 { 0 } else { 255 });
+            assert_eq!(red(&p, x, 11), if x == 5 { 0 } else { 255 });
+        }
+        for y in 0..20 {
+            assert_eq!(red(&p, 5, y), 0, "column 5, y = {y}");
+            assert_eq!(red(&p, 4, y), if y == 10 { 0 } else { 255 });
+        }
+    }
+
+    #[test]
+    fn curves_are_anti_aliased() {
+        let mut p = white(40, 40);
+        let mut r = Raster::new(&mut p, K);
+        r.draw_path([(0, 0), (159, 50), (20, 159)], &black(2 * K))
+            .unwrap();
+        let levels: std::collections::BTreeSet<u8> = p.pixels().iter().map(|c| c.red()).collect();
+        assert!(levels.contains(&0) || levels.iter().any(|&l| l < 40));
+        let partial = levels.iter().filter(|&&l| l > 20 && l < 235).count();
+        assert!(partial > 20, "only {partial} grey levels: aliased?");
+    }
+
+    #[test]
+    fn background_is_set_and_translucent_fills_blend() {
+        let mut p = white(10, 10);
+        let mut r = Raster::new(&mut p, K);
+        let (w, h) = r.get_size();
+        assert_eq!((w, h), (40, 40));
+        r.draw_rect((0, 0), (39, 39), &RED.filled(), true).unwrap();
+        assert!(p.pixels().iter().all(|c| (c.red(), c.green()) == (255, 0)));
+        let mut p = white(10, 10);
+        let mut r = Raster::new(&mut p, K);
+        // Output pixels 2..5 × 2..5 at half opacity.
+        r.draw_rect((8, 8), (19, 19), &BLACK.mix(0.5).filled(), true)
+            .unwrap();
+        assert_eq!(red(&p, 2, 2), 128);
+        assert_eq!(red(&p, 4, 4), 128);
+        assert_eq!(red(&p, 1, 2), 255);
+        assert_eq!(red(&p, 5, 4), 255);
+        // A polygon fill is anti-aliased along its slanted edge.
+        let mut p = white(10, 10);
+        Raster::new(&mut p, K)
+            .fill_polygon([(0, 0), (39, 0), (0, 39)], &BLACK)
+            .unwrap();
+        assert_eq!(red(&p, 1, 1), 0);
+        assert_eq!(red(&p, 8, 8), 255);
+        assert!(p.pixels().iter().any(|c| c.red() > 30 && c.red() < 225));
+    }
+
+    #[test]
+    fn text_is_measured_and_drawn_at_the_output_size() {
+        let style = TextStyle::from(("sans-serif", 20 * K).into_font()).color(&BLACK);
+        let mut p = white(200, 60);
+        let mut r = Raster::new(&mut p, K);
+        let (w, h) = r.estimate_text_size("Hello", &style).unwrap();
+        // Noto Sans at 20 px: "Hello" is ~36 px wide, the box 20/1.24 tall.
+        assert!((120..170).contains(&w), "width {w}");
+        assert_eq!(h, (20.0f32 / 1.24 * K as f32).round() as u32);
+        r.draw_text("Hello", &style, (40, 40)).unwrap();
+        let inked: Vec<(u32, u32)> = (0..60)
+            .flat_map(|y| (0..200).map(move |x| (x, y)))
+            .filter(|&(x, y)| red(&p, x, y) < 128)
+            .collect();
+        assert!(inked.len() > 50, "{} dark pixels", inked.len());
+        let (x0, x1) = (
+            inked.iter().map(|q| q.0).min().unwrap(),
+            inked.iter().map(|q| q.0).max().unwrap(),
+        );
+        assert!(x0 >= 10 && x1 <= 10 + w / K + 2, "ink x {x0}..{x1}");
+        // Rotated a quarter turn: the ink is taller than wide.
+        let rotated = TextStyle::from(
+            ("sans-serif", 20 * K)
+                .into_font()
+                .transform(FontTransform::Rotate270),
+        )
+        .color(&BLACK);
+        let mut p = white(60, 120);
+        Raster::new(&mut p, K)
+            .draw_text("Hello", &rotated, (80, 400))
+            .unwrap();
+        let ink: Vec<(u32, u32)> = (0..120)
+            .flat_map(|y| (0..60).map(move |x| (x, y)))
+            .filter(|&(x, y)| red(&p, x, y) < 128)
+            .collect();
+        let span = |f: fn(&(u32, u32)) -> u32| {
+            ink.iter().map(f).max().unwrap() - ink.iter().map(f).min().unwrap()
+        };
+        assert!(span(|q| q.1) > 2 * span(|q| q.0), "not rotated");
+    }
+}
