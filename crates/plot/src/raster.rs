@@ -173,11 +173,10 @@ impl<'a> Raster<'a> {
         let stride = w as usize * 4;
         let data = self.pixmap.data_mut();
         for y in y0..y1 {
-            let row = &mut data[y * stride + x0 * 4..y * stride + x1 * 4];
-            for px in row.chunks_exact_mut(4) {
-                for (d, s) in px.iter_mut().zip(src) {
-                    *d = blend8(s, *d, a);
-                }
+            for i in (y * stride + x0 * 4..y * stride + x1 * 4).step_by(4) {
+                data[i] = blend8(src[0], data[i], a);
+                data[i + 1] = blend8(src[1], data[i + 1], a);
+                data[i + 2] = blend8(src[2], data[i + 2], a);
             }
         }
     }
