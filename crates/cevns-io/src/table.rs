@@ -165,7 +165,14 @@ impl TableReader {
             }
         }
         let schema = builder.schema().clone();
-        let reader = builder.build().map_err(|e| perr(e.to_string()))?;
+        // One batch per file: the default 1024-row batches cost an Arrow
+        // array per column per 1024 rows (thousands of small allocations
+        // for the rates table every downstream stage reads).
+        let rows = builder.metadata().file_metadata().num_rows();
+        let reader = builder
+            .with_batch_size(usize::try_from(rows).unwrap_or(0).max(1))
+            .build()
+            .map_err(|e| perr(e.to_string()))?;
         let batches = reader
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| perr(e.to_string()))?;

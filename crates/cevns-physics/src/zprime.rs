@@ -126,14 +126,25 @@ pub fn binned_zprime(
 }
 
 /// A model's binned rates per flux source, ready to be evaluated at any
-/// mediator mass: R₀ per source plus the g²/g⁴ kernels, grouped once by
-/// detector-response part and cut to that part's active recoil columns.
+/// mediator mass: the SM part folded through the response once, and the Z'
+/// kernels of every source laid out per detector-response part for the
+/// per-mass work.
 ///
 /// The propagator factor 1/D = 1/(m_Z'² + 2 M T) depends on the scatterer
 /// (mass M and response part) but not on the flux source, so a mass point
-/// computes it once per scatterer and every source reuses it: no kernel is
-/// copied and the per-mass work is the physics, eq 20 summed in the same
-/// order as [`binned_zprime`] (bit-identical results).
+/// computes it once per (recoil point, scatterer) and every source reuses
+/// it. The kernels of the sources sit side by side in blocks of [`LANES`]
+/// ("lanes", source fastest), so the kernel sums and the response product
+/// run over the sources of a block in parallel, with independent
+/// accumulators instead of one chained floating-point sum per bin. Sources
+/// are sorted into blocks by how far their recoils reach, and a block stops
+/// at its last non-zero column: the low-energy sources (pp, ⁷Be, CNO) cost
+/// a few columns, not the whole grid. Each source's sums keep their order
+/// (kernels in propagator order of first appearance, recoil points in grid
+/// order, zero columns skipped), so the result is the straightforward
+/// [`binned_zprime`] bit for bit whenever the sources list their scatterers
+/// in one order, as rate-convolve writes them (otherwise equal to rounding).
+/// No allocation per mass beyond the result and three scratch buffers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedModel {
     /// SM binned rate per source.
@@ -142,70 +153,142 @@ pub struct BinnedModel {
     pub sigma: Vec<f64>,
     /// Distinct propagators: (response part index, 2M in MeV).
     props: Vec<(usize, f64)>,
-    /// Per source, per response part that has kernels, in part order.
-    groups: Vec<Vec<PartKernels>>,
+    /// One entry per response part that some source's kernels go through.
+    parts: Vec<PartLanes>,
 }
 
-/// The kernels of one source whose recoils go through one response part.
+/// Sources processed together per accumulator block (f64 lanes).
+const LANES: usize = 2;
+
+/// The kernels of every source whose recoils go through one response part.
 #[derive(Debug, Clone, PartialEq)]
-struct PartKernels {
+struct PartLanes {
     /// Index into [`DetectorResponse::parts`].
     part: usize,
-    /// (propagator index, a1, a2), a1/a2 restricted to the part's active
-    /// columns, in the order of [`SourceRates::kernels`].
-    kernels: Vec<(usize, Vec<f64>, Vec<f64>)>,
+    /// Source index of each lane (lanes past its length are zero padding).
+    sources: Vec<usize>,
+    /// Blocks of [`LANES`] sources: `sources.len()` / LANES rounded up.
+    blocks: usize,
+    /// Per block, the active columns before which some kernel of the block
+    /// is non-zero (beyond, every a1 and a2 of the block vanish: a source's
+    /// recoils end at its T_max, so low-energy sources occupy few columns).
+    extent: Vec<usize>,
+    /// 2M [MeV] of each propagator of this part (indices into `props` of
+    /// the model, in order of first appearance).
+    two_m: Vec<f64>,
+    /// a1 on the active columns, `[block][t][propagator]`.
+    a1: Vec<[f64; LANES]>,
+    /// a2 on the active columns, `[block][t][propagator]`.
+    a2: Vec<[f64; LANES]>,
 }
 
 impl BinnedModel {
-    /// Fold every source through the response once and group its Z'
-    /// kernels per response part. [`BinnedModel::polynomial`] must be given
-    /// the same `response`.
+    /// Fold every source through the response once and lay its Z' kernels
+    /// out per response part. [`BinnedModel::polynomial`] must be given the
+    /// same `response`, and `grid` must be its recoil grid.
     pub fn new(response: &DetectorResponse, sources: &[SourceRates], model: &U1Model) -> Self {
         let r0: Vec<Vec<f64>> = sources.iter().map(|s| response.apply_source(s)).collect();
+        let kernels: Vec<Vec<ZpKernel>> = sources
+            .iter()
+            .zip(&r0)
+            .map(|(s, r0)| {
+                // A source with no SM rate in any bin has no Z' rate there
+                // either (both come from the same recoils, which reach no bin).
+                if r0.iter().any(|v| *v != 0.0) {
+                    s.kernels(model)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         let mut props: Vec<(usize, f64)> = Vec::new();
-        let mut groups = Vec::with_capacity(sources.len());
-        for (s, r0) in sources.iter().zip(&r0) {
-            let ks = s.kernels(model);
-            let mut g = Vec::new();
-            // A source with no SM rate in any bin has no Z' rate there either
-            // (both come from the same recoils, which reach no bin).
-            if !ks.is_empty() && r0.iter().any(|v| *v != 0.0) {
-                for (ip, (sp, resp)) in response.parts().iter().enumerate() {
-                    let act = resp.active();
-                    let kernels: Vec<_> = ks
-                        .iter()
-                        .filter(|k| k.species == *sp)
-                        .map(|k| {
-                            let two_m = 2.0 * k.mass_mev;
-                            let ip_prop = match props
-                                .iter()
-                                .position(|&(p, m)| p == ip && m.to_bits() == two_m.to_bits())
-                            {
-                                Some(i) => i,
-                                None => {
-                                    props.push((ip, two_m));
-                                    props.len() - 1
-                                }
-                            };
-                            (
-                                ip_prop,
-                                k.a1[act.clone()].to_vec(),
-                                k.a2[act.clone()].to_vec(),
-                            )
-                        })
-                        .collect();
-                    if !kernels.is_empty() {
-                        g.push(PartKernels { part: ip, kernels });
+        let mut parts = Vec::new();
+        for (ip, (sp, resp)) in response.parts().iter().enumerate() {
+            // Propagators of this part in order of first appearance, and
+            // the sources with at least one kernel here.
+            let mut two_m: Vec<f64> = Vec::new();
+            let mut lane_src: Vec<usize> = Vec::new();
+            for (is, ks) in kernels.iter().enumerate() {
+                for k in ks.iter().filter(|k| k.species == *sp) {
+                    let m = 2.0 * k.mass_mev;
+                    if !two_m.iter().any(|x| x.to_bits() == m.to_bits()) {
+                        two_m.push(m);
+                    }
+                    if lane_src.last() != Some(&is) {
+                        lane_src.push(is);
                     }
                 }
             }
-            groups.push(g);
+            if lane_src.is_empty() {
+                continue;
+            }
+            for &m in &two_m {
+                if !props
+                    .iter()
+                    .any(|&(p, x)| p == ip && x.to_bits() == m.to_bits())
+                {
+                    props.push((ip, m));
+                }
+            }
+            let act = resp.active();
+            let (n, np) = (act.len(), two_m.len());
+            // Sources by how far their kernels reach (longest first, then
+            // in source order), so that each block spans few columns.
+            let reach = |is: usize| {
+                kernels[is]
+                    .iter()
+                    .filter(|k| k.species == *sp)
+                    .map(|k| {
+                        let (a1, a2) = (&k.a1[act.clone()], &k.a2[act.clone()]);
+                        (0..n)
+                            .rev()
+                            .find(|&t| a1[t] != 0.0 || a2[t] != 0.0)
+                            .map_or(0, |t| t + 1)
+                    })
+                    .max()
+                    .unwrap_or(0)
+            };
+            let mut by_reach: Vec<(usize, usize)> =
+                lane_src.iter().map(|&is| (reach(is), is)).collect();
+            by_reach.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+            let lane_src: Vec<usize> = by_reach.iter().map(|&(_, is)| is).collect();
+            let extent: Vec<usize> = by_reach.chunks(LANES).map(|c| c[0].0).collect();
+            let blocks = lane_src.len().div_ceil(LANES);
+            let zero = [0.0; LANES];
+            let (mut a1, mut a2) = (vec![zero; n * np * blocks], vec![zero; n * np * blocks]);
+            for (lane, &is) in lane_src.iter().enumerate() {
+                let (block, i) = (lane / LANES, lane % LANES);
+                for k in kernels[is].iter().filter(|k| k.species == *sp) {
+                    let m = 2.0 * k.mass_mev;
+                    let kp = two_m
+                        .iter()
+                        .position(|x| x.to_bits() == m.to_bits())
+                        .unwrap_or_default();
+                    for (t, (x1, x2)) in
+                        k.a1[act.clone()].iter().zip(&k.a2[act.clone()]).enumerate()
+                    {
+                        // Two kernels of one source on one propagator (a
+                        // scatterer reached by two channels) add up here.
+                        a1[(block * n + t) * np + kp][i] += x1;
+                        a2[(block * n + t) * np + kp][i] += x2;
+                    }
+                }
+            }
+            parts.push(PartLanes {
+                part: ip,
+                sources: lane_src,
+                blocks,
+                extent,
+                two_m,
+                a1,
+                a2,
+            });
         }
         Self {
             sigma: sources.iter().map(|s| s.sigma_frac).collect(),
             r0,
             props,
-            groups,
+            parts,
         }
     }
 
@@ -221,54 +304,80 @@ impl BinnedModel {
         m_mev: f64,
     ) -> crate::stats::Polynomial {
         let nb = response.bins().len();
-        let parts = response.parts();
         let m2 = m_mev * m_mev;
-        // 1/D per propagator on its part's active columns, once per mass.
-        let inv_d: Vec<Vec<f64>> = self
-            .props
-            .iter()
-            .map(|&(ip, two_m)| {
-                grid.points()[parts[ip].1.active()]
-                    .iter()
-                    .map(|&t| 1.0 / (m2 + two_m * kev_to_mev(t)))
-                    .collect()
-            })
-            .collect();
-        let width = parts.iter().map(|(_, r)| r.active().len()).max();
-        let (mut v1, mut v2) = (vec![0.0; width.unwrap_or(0)], vec![0.0; width.unwrap_or(0)]);
-        let mut r1 = Vec::with_capacity(self.groups.len());
-        let mut r2 = Vec::with_capacity(self.groups.len());
-        for g in &self.groups {
-            let (mut a, mut b) = (vec![0.0; nb], vec![0.0; nb]);
-            for pk in g {
-                let resp = &parts[pk.part].1;
-                let n = resp.active().len();
-                let (v1, v2) = (&mut v1[..n], &mut v2[..n]);
-                // The first kernel sets the sums (0 + x = x, no clearing
-                // pass), the others add to them in kernel order.
-                for (ik, (ip, a1, a2)) in pk.kernels.iter().enumerate() {
-                    let terms = v1
-                        .iter_mut()
-                        .zip(v2.iter_mut())
-                        .zip(a1.iter().zip(a2))
-                        .zip(&inv_d[*ip]);
-                    if ik == 0 {
-                        for (((x, y), (k1, k2)), d) in terms {
-                            *x = k1 * d;
-                            *y = k2 * d * d;
-                        }
-                    } else {
-                        for (((x, y), (k1, k2)), d) in terms {
-                            *x += k1 * d;
-                            *y += k2 * d * d;
+        let mut r1 = vec![vec![0.0; nb]; self.r0.len()];
+        let mut r2 = vec![vec![0.0; nb]; self.r0.len()];
+        let (mut v1, mut v2, mut inv_d) = (Vec::new(), Vec::new(), Vec::new());
+        for pl in &self.parts {
+            let resp = &response.parts()[pl.part].1;
+            let act = resp.active();
+            let (n, np, nk) = (act.len(), pl.two_m.len(), pl.blocks);
+            // 1/D per (recoil point, propagator), once per mass, as far as
+            // any kernel reaches.
+            let reach = pl.extent.first().copied().unwrap_or(0);
+            inv_d.clear();
+            inv_d.reserve(reach * np);
+            for &t_kev in &grid.points()[act.start..act.start + reach] {
+                let t_mev = kev_to_mev(t_kev);
+                inv_d.extend(pl.two_m.iter().map(|&two_m| 1.0 / (m2 + two_m * t_mev)));
+            }
+            // v[block][t]: Σ_k a_k/D_k per recoil point, LANES sources at
+            // once, propagators in order (0 + x = x: the first term is exact),
+            // up to the block's extent (zero beyond).
+            // (Only columns below a block's extent are written and read.)
+            v1.resize(nk * n, [0.0; LANES]);
+            v2.resize(nk * n, [0.0; LANES]);
+            for (block, &ext) in pl.extent.iter().enumerate() {
+                let at = block * n * np;
+                let coef = pl.a1[at..at + ext * np]
+                    .chunks_exact(np)
+                    .zip(pl.a2[at..at + ext * np].chunks_exact(np))
+                    .zip(inv_d.chunks_exact(np));
+                let out = v1[block * n..block * n + ext]
+                    .iter_mut()
+                    .zip(&mut v2[block * n..block * n + ext]);
+                for (((c1, c2), d), (x1, x2)) in coef.zip(out) {
+                    let (mut y1, mut y2) = ([0.0; LANES], [0.0; LANES]);
+                    for ((c1, c2), &d) in c1.iter().zip(c2).zip(d) {
+                        for i in 0..LANES {
+                            y1[i] += c1[i] * d;
+                            y2[i] += c2[i] * d * d;
                         }
                     }
+                    *x1 = y1;
+                    *x2 = y2;
                 }
-                resp.apply_active_add(v1, &mut a);
-                resp.apply_active_add(v2, &mut b);
             }
-            r1.push(a);
-            r2.push(b);
+            // outᵢ += Σ_t Wᵢₜ v(t) over each row's non-zero columns, in
+            // column order (the zero columns past a block's extent add
+            // nothing and are skipped).
+            for (b, span) in resp.row_spans().iter().enumerate() {
+                if span.is_empty() {
+                    continue;
+                }
+                let row = &resp.w[b * resp.n_t..(b + 1) * resp.n_t];
+                let lo = span.start - act.start;
+                for (block, &ext) in pl.extent.iter().enumerate() {
+                    let hi = (span.end - act.start).min(ext);
+                    if hi <= lo {
+                        continue;
+                    }
+                    let (mut s1, mut s2) = ([0.0; LANES], [0.0; LANES]);
+                    let ys = v1[block * n + lo..block * n + hi]
+                        .iter()
+                        .zip(&v2[block * n + lo..block * n + hi]);
+                    for (&wt, (y1, y2)) in row[act.start + lo..act.start + hi].iter().zip(ys) {
+                        for i in 0..LANES {
+                            s1[i] += wt * y1[i];
+                            s2[i] += wt * y2[i];
+                        }
+                    }
+                    for (i, &is) in pl.sources[block * LANES..].iter().take(LANES).enumerate() {
+                        r1[is][b] += s1[i];
+                        r2[is][b] += s2[i];
+                    }
+                }
+            }
         }
         crate::stats::Polynomial {
             r0: self.r0.clone(),
@@ -342,6 +451,14 @@ mod tests {
     /// Two species (two Ge isotopes and electrons) with responses whose
     /// active columns differ, three sources (one without electrons, one
     /// that reaches no bin).
+    /// `p` with no rate from grid column `end` on.
+    fn truncated(mut p: crate::rate::RatePart, end: usize) -> crate::rate::RatePart {
+        for v in [&mut p.rate, &mut p.rate_x1, &mut p.rate_x2] {
+            v[end..].iter_mut().for_each(|x| *x = 0.0);
+        }
+        p
+    }
+
     fn setup() -> (RecoilGrid, DetectorResponse, Vec<SourceRates>) {
         let n = 61;
         let grid = RecoilGrid::log(1e-3, 10.0, n).unwrap();
@@ -398,6 +515,16 @@ mod tests {
                 ],
             ),
             src("dark", dark),
+            // Low-energy sources: recoils that end inside the active
+            // columns (the blocks of sources sorted by reach skip the rest).
+            src("c", vec![truncated(part(ge72, Flavour::E, n, 0.37), 33)]),
+            src(
+                "d",
+                vec![
+                    truncated(part(ge72, Flavour::Mu, n, 0.41), 26),
+                    truncated(part(e, Flavour::E, n, 0.43), 12),
+                ],
+            ),
         ];
         (grid, resp, sources)
     }
@@ -446,8 +573,14 @@ mod tests {
         let model = model();
         let bm = BinnedModel::new(&resp, &sources, &model);
         // Two Ge isotopes and the electron: three propagators shared by
-        // both sources.
+        // all sources.
         assert_eq!(bm.props.len(), 3);
+        // Nucleus part: a, b, c, d in blocks of two sorted by reach (a and b
+        // reach every column, c to column 33 and d to 26 of the grid).
+        let ge = &bm.parts[0];
+        assert_eq!(ge.sources, [0, 1, 3, 4]);
+        assert_eq!(ge.extent[0], resp.parts()[0].1.active().len());
+        assert_eq!(ge.extent[1], 33 - resp.parts()[0].1.active().start);
         for m in [1e-3, 0.05, 1.0, 37.0, 1e3] {
             let got = bm.polynomial(&resp, &grid, m);
             let want = reference(&resp, &grid, &sources, &model, m);
@@ -456,6 +589,11 @@ mod tests {
             assert!(got.r2[1].iter().all(|v| *v > 0.0));
             assert!(got.r1[0].iter().zip(&got.r1[1]).all(|(x, y)| x != y));
             assert!(got.r1[2].iter().all(|v| *v == 0.0));
+            // The truncated sources reach the bins whose rows start below
+            // their last column (row i of the Ge response starts at 20 + 2i).
+            assert!(got.r1[3][..4].iter().all(|v| *v != 0.0));
+            assert!(got.r1[4][..3].iter().all(|v| *v != 0.0));
+            assert_eq!(got.r1[4][3], 0.0);
         }
     }
 }

@@ -72,18 +72,19 @@ pub(crate) fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
 /// Every group of rows of a table must sample the same recoil grid: set it
 /// from the first group, compare the others with it.
 fn same_grid(path: &Path, grid: &mut Option<RecoilGrid>, t_kev: &[f64]) -> Result<()> {
-    let g = RecoilGrid::from_points(t_kev.to_vec()).map_err(|err| IoError::Physics {
-        path: path.to_path_buf(),
-        err,
-    })?;
     match grid {
-        Some(g0) if g0.points() != g.points() => Err(bad(
+        // Equal to a validated grid: valid (no second validation).
+        Some(g0) if g0.points() == t_kev => Ok(()),
+        Some(_) => Err(bad(
             path,
             "column `t_nr_kev`",
             "row groups use different recoil grids",
         )),
-        Some(_) => Ok(()),
         None => {
+            let g = RecoilGrid::from_points(t_kev.to_vec()).map_err(|err| IoError::Physics {
+                path: path.to_path_buf(),
+                err,
+            })?;
             *grid = Some(g);
             Ok(())
         }
@@ -503,16 +504,19 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     } else {
         (None, None, None)
     };
-    // Row keys borrow the column strings (no per-row allocation).
-    let keys: Vec<(&str, &str, &str, u32, u32)> = (0..src_i.len())
+    // Row keys are the string columns' codes (integer comparisons, no
+    // per-row string work).
+    let keys: Vec<(usize, usize, usize, u32, u32)> = (0..src_i.len())
         .map(|i| {
-            let c = ch.as_ref().map_or("cevns", |(c, ci)| c[ci[i]].as_str());
-            (src[src_i[i]].as_str(), fl[fl_i[i]].as_str(), c, z[i], a[i])
+            let c = ch.as_ref().map_or(0, |(_, ci)| ci[i]);
+            (src_i[i], fl_i[i], c, z[i], a[i])
         })
         .collect();
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
     for ((source, flavour, channel, _, _), b, e) in runs(&keys) {
+        let (source, flavour) = (src[source].as_str(), fl[flavour].as_str());
+        let channel = ch.as_ref().map_or("cevns", |(c, _)| c[channel].as_str());
         same_grid(path, &mut grid, &tk[b..e])?;
         let flavour = Flavour::parse(flavour)
             .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;

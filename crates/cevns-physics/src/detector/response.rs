@@ -123,6 +123,12 @@ impl Response {
         self.active.clone()
     }
 
+    /// Per row, the columns from its first to its last non-zero weight
+    /// (empty for a row of zeros).
+    pub fn row_spans(&self) -> &[std::ops::Range<usize>] {
+        &self.rows
+    }
+
     /// Apply to a rate sampled on the recoil grid: binned rates.
     pub fn apply(&self, rate: &[f64]) -> Vec<f64> {
         let r = self.active.clone();
@@ -136,26 +142,6 @@ impl Response {
                     .sum()
             })
             .collect()
-    }
-
-    /// Add the binned rates of a rate given on the active columns only
-    /// (`rate_active[j]` at grid column `active().start + j`) to `out`:
-    /// outᵢ += Σ_t Wᵢₜ rate(t). Each row is summed over its own non-zero
-    /// columns only, in the order of [`Response::apply`]: the zeros it skips
-    /// add nothing, so the result is the same to the bit for finite rates.
-    pub fn apply_active_add(&self, rate_active: &[f64], out: &mut [f64]) {
-        let a0 = self.active.start;
-        for ((o, row), span) in out.iter_mut().zip(self.w.chunks(self.n_t)).zip(&self.rows) {
-            if span.is_empty() {
-                continue;
-            }
-            let s: f64 = row[span.clone()]
-                .iter()
-                .zip(&rate_active[span.start - a0..span.end - a0])
-                .map(|(a, b)| a * b)
-                .sum();
-            *o += s;
-        }
     }
 }
 
