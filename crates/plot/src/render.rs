@@ -166,10 +166,13 @@ pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        // fdeflate with adaptive filters: ~10× fewer instructions than zlib
-        // level 6 on these figures for files ~1.8× larger (≈ 100 kB a
-        // figure, about what the former 3×-supersampled PNGs took).
+        // fdeflate: ~10× fewer instructions than zlib level 6 on these
+        // figures for files ~1.8× larger (≈ 100 kB a figure, about what the
+        // former 3×-supersampled PNGs took). Paeth on every row instead of
+        // the adaptive choice: files 3.5 % larger, the encoder ~⅓ cheaper
+        // (other fixed filters give 3–4× larger files with fdeflate).
         enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::Filter::Paeth);
         let mut writer = enc
             .write_header()
             .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
