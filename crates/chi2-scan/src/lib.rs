@@ -289,15 +289,63 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         let chi2_0 = chi2s[0].eval(0.0);
         let scan: Vec<Vec<f64>> = chi2s
             .par_iter()
-            .map(|c| gs.iter().map(|&g| c.eval(g)).collect())
+            .map(|c| {
+                // From the first coupling whose χ² is not resolved (NaN) up,
+                // the rates only grow (their g⁴ term dominates there): the
+                // rest of the row is NaN without evaluating it. (Checked on
+                // every pipeline: no resolved point ever follows a NaN.)
+                let mut row: Vec<f64> = Vec::with_capacity(gs.len());
+                for &g in &gs {
+                    let unresolved = row.last().is_some_and(|v| v.is_nan());
+                    row.push(if unresolved { f64::NAN } else { c.eval(g) });
+                }
+                row
+            })
             .collect();
-        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| !c.is_finite()) {
+        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| c.is_infinite()) {
             anyhow::bail!(
                 "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
                 model.name
             );
         }
-        let chi2_min = scan.iter().flatten().copied().fold(chi2_0, f64::min);
+        // NaN marks couplings whose rates exceed the data beyond double
+        // precision (PullChi2's Form::Unresolved).
+        let chi2_min = scan
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|c| !c.is_nan())
+            .fold(chi2_0, f64::min);
+        // Such points may only lie above the mass's limit: already excluded,
+        // they are NaN in scan.parquet. Below it they would hide the limit.
+        let mut unresolved = 0;
+        for (row, &m) in scan.iter().zip(&masses) {
+            let Some(first) = row.iter().position(|c| c.is_nan()) else {
+                continue;
+            };
+            if !row[..first]
+                .iter()
+                .any(|&c| c - chi2_min >= opts.delta_chi2)
+            {
+                anyhow::bail!(
+                    "model `{}`, m = {m:.4e} MeV: χ² cannot be resolved in double precision \
+                     at g = {:e}, below the limit (the Z' rates there exceed the data \
+                     by more than 1e10); lower --g-max",
+                    model.name,
+                    gs[first]
+                );
+            }
+            unresolved += row.iter().filter(|c| c.is_nan()).count();
+        }
+        if unresolved > 0 {
+            ctx.log(format!(
+                "chi2-scan: {:>8}: {unresolved} of {} grid points, all above the limit, have \
+                 rates so far beyond the data that χ² is not resolved in double precision \
+                 (Δχ² = NaN there in scan.parquet)",
+                model.name,
+                masses.len() * gs.len()
+            ));
+        }
         // The minimum must lie inside the range: at g_max the data ask for
         // more new physics than the scan covers, and no limit is meaningful.
         if let Some((i, _)) = scan

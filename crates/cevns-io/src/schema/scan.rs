@@ -18,8 +18,9 @@ pub struct ScanPoint {
     pub m_zp_mev: f64,
     /// Coupling g.
     pub g: f64,
-    /// χ²(g, m) − χ²_min of the model (NaN where χ² overflows at the
-    /// largest couplings).
+    /// χ²(g, m) − χ²_min of the model; NaN at couplings (always above the
+    /// limit) whose Z' rates exceed the data so far that χ² is not resolved
+    /// in double precision.
     pub delta_chi2: f64,
 }
 
