@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use cevns_io::data::{load_dataset, load_models, select_models};
 use cevns_io::schema::{
-    AsimovSetup, Calibration, DataKind, LimitsExtra, ModelLimit, NoLimit, ScanPoint, limits_table,
+    AsimovSetup, Calibration, DataKind, LimitsExtra, ModelLimit, NoLimit, ScanBlock, limits_table,
     read_limits, read_rates, read_response, scan_table,
 };
 use cevns_io::stage::{CommonArgs, bad_input};
@@ -187,8 +187,8 @@ pub struct ScanOutputs {
     pub limits: Vec<ModelLimit>,
     /// limits.csv body (header line `model,m_zp_mev,g90`, no provenance).
     pub limits_csv: String,
-    /// Δχ² on the (m, g) grid (scan.parquet).
-    pub scan: Vec<ScanPoint>,
+    /// Δχ² on the (m, g) grid of every model (scan.parquet).
+    pub scan: Vec<ScanBlock>,
     /// Provenance of all three files.
     pub provenance: Provenance,
 }
@@ -267,7 +267,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     check_finite_data(&binned)?;
     let pb = ctx.progress((models.len() * masses.len()) as u64, "chi2-scan");
     let mut limit_curves = Vec::new();
-    let mut scan_points = Vec::new();
+    let mut scan_blocks = Vec::new();
     let mut csv = String::from("model,m_zp_mev,g90\n");
     let mut chi2_mins = std::collections::BTreeMap::new();
     let mut no_limit = std::collections::BTreeMap::new();
@@ -409,15 +409,13 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
                 Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", model.name, m, g)?,
                 None => writeln!(csv, "{},{:.6e},", model.name, m)?,
             }
-            for (j, &g) in gs.iter().enumerate() {
-                scan_points.push(ScanPoint {
-                    model: model.name.clone(),
-                    m_zp_mev: m,
-                    g,
-                    delta_chi2: scan[i][j] - chi2_min,
-                });
-            }
         }
+        scan_blocks.push(ScanBlock {
+            model: model.name.clone(),
+            masses_mev: masses.clone(),
+            couplings: gs.clone(),
+            delta_chi2: scan.iter().flatten().map(|c| c - chi2_min).collect(),
+        });
         limit_curves.push(ModelLimit {
             model: model.name.clone(),
             label: model.display().to_string(),
@@ -473,7 +471,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     Ok(ScanOutputs {
         limits: limit_curves,
         limits_csv: csv,
-        scan: scan_points,
+        scan: scan_blocks,
         provenance: prov,
     })
 }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use cevns_io::data::{load_models, select_models};
 use cevns_io::schema::{
-    DataKind, LimitsExtra, ModelLimit, ScanPoint, limits_table, read_rates, read_template_response,
+    DataKind, LimitsExtra, ModelLimit, ScanBlock, limits_table, read_rates, read_template_response,
     scan_table,
 };
 use cevns_io::stage::{CommonArgs, bad_input};
@@ -509,7 +509,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
             .common
             .progress((models.len() * masses.len()) as u64, "chi2-scan");
         let mut limit_curves: Vec<ModelLimit> = Vec::new();
-        let mut scan_points: Vec<ScanPoint> = Vec::new();
+        let mut scan_blocks: Vec<ScanBlock> = Vec::new();
         let mut csv = String::from("model,m_zp_mev,g90\n");
         let mut report = serde_json::Map::new();
         for um in &models {
@@ -525,6 +525,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 .collect();
             let mut at_ref = serde_json::Map::new();
             let mut points = Vec::with_capacity(masses.len());
+            let mut deltas = Vec::with_capacity(masses.len() * gs.len());
             for (&m, r) in masses.iter().zip(results) {
                 let (g90, scan) = r?;
                 points.push((m, g90));
@@ -532,14 +533,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                     Some(g) => writeln!(csv, "{},{:.6e},{:.6e}", um.name, m, g)?,
                     None => writeln!(csv, "{},{:.6e},", um.name, m)?,
                 }
-                for (g, d) in gs.iter().zip(&scan) {
-                    scan_points.push(ScanPoint {
-                        model: um.name.clone(),
-                        m_zp_mev: m,
-                        g: *g,
-                        delta_chi2: *d,
-                    });
-                }
+                deltas.extend_from_slice(&scan);
                 for target in [0.01, 1.0, 10.0, 100.0] {
                     if (m / target - 1.0).abs() < 1e-9 {
                         at_ref.insert(format!("{target}"), serde_json::json!(g90));
@@ -552,6 +546,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 serde_json::Value::Object(at_ref.clone())
             ));
             report.insert(um.name.clone(), serde_json::Value::Object(at_ref));
+            scan_blocks.push(ScanBlock {
+                model: um.name.clone(),
+                masses_mev: masses.clone(),
+                couplings: gs.clone(),
+                delta_chi2: deltas,
+            });
             limit_curves.push(ModelLimit {
                 model: um.name.clone(),
                 label: um.display().to_string(),
@@ -578,7 +578,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
                 ),
             );
         let limits = limits_table(&limit_curves);
-        let scan = scan_table(&scan_points);
+        let scan = scan_table(&scan_blocks);
         limit_tables = Some((out_limits.clone(), limits, scan, csv));
     }
     let fit_t = rows.table();
@@ -704,10 +704,9 @@ fn limit_at_mass(
     }
     let min = nll.iter().copied().fold(sm_fit.nll, f64::min);
     let mut scan: Vec<f64> = nll.iter().map(|v| v - min).collect();
-    // Fill the grid points skipped after the early stop.
-    while scan.len() < gs.len() {
-        scan.push(f64::from(u8::MAX));
-    }
+    // The grid points skipped after the early stop (far above the limit)
+    // were not evaluated: NaN in scan.parquet, never a made-up value.
+    scan.resize(gs.len(), f64::NAN);
     let Some(i) = scan.iter().position(|d| *d >= delta) else {
         return Ok((None, scan));
     };

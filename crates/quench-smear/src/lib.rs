@@ -17,9 +17,7 @@ pub use cevns_io::schema::{binned_table, spectrum_table};
 use cevns_io::stage::{CommonArgs, bad_input};
 use cevns_io::{Provenance, Table};
 use cevns_physics::detector::quenching::Quenching;
-use cevns_physics::detector::{
-    DetectorResponse, Response, Species, quenched_spectrum, smeared_spectrum,
-};
+use cevns_physics::detector::{DetectorResponse, Response, Smearing, Species, quenched_spectrum};
 use cevns_physics::rate::SourceRates;
 use cevns_physics::zprime::rate_with_zprime;
 
@@ -225,12 +223,17 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
             curves.push((model.name.clone(), model.display().to_string(), sp.g, m));
         }
     }
+    // The Gaussian densities of each species, shared by every curve.
+    let smearings: Vec<Smearing> = quench
+        .iter()
+        .map(|(_, q)| Smearing::new(&grid, q, &det.resolution, &e_obs))
+        .collect();
     let spectra: Vec<(Vec<f64>, Vec<f64>)> = curves
         .par_iter()
         .map(|(name, _, g, m)| {
             let model = models.iter().find(|x| &x.name == name);
             let (mut smeared, mut raw) = (vec![0.0; n], vec![0.0; n]);
-            for (sp, q) in &quench {
+            for ((sp, q), smearing) in quench.iter().zip(&smearings) {
                 // dR/dT of this species' recoils, SM or SM + Z'.
                 let mut r = vec![0.0; grid.len()];
                 for s in &selected {
@@ -248,7 +251,7 @@ pub fn run(cfg: &SmearConfig, ctx: &CommonArgs) -> anyhow::Result<SmearOutputs> 
                     };
                     r.iter_mut().zip(part).for_each(|(a, b)| *a += b);
                 }
-                let sm_ee = smeared_spectrum(&grid, q, &det.resolution, &r, &e_obs);
+                let sm_ee = smearing.apply(&r);
                 let raw_ee = quenched_spectrum(&grid, q, &r, &e_obs);
                 smeared.iter_mut().zip(sm_ee).for_each(|(a, b)| *a += b);
                 raw.iter_mut().zip(raw_ee).for_each(|(a, b)| *a += b);

@@ -31,7 +31,7 @@ pub use limits::{
     AsimovSetup, Calibration, DataKind, Limits, LimitsExtra, ModelLimit, NoLimit, limits_table,
     read_limits,
 };
-pub use scan::{ScanPoint, read_scan, scan_table};
+pub use scan::{ScanBlock, ScanPoint, read_scan, scan_table};
 pub use spectrum::{SpectrumCurve, read_spectrum, spectrum_table};
 pub use template_response::{read_template_response, template_response_table};
 pub use xsec_grid::{XsecGridPoint, read_xsec_grid, xsec_grid_table};

@@ -15,4 +15,6 @@ pub mod response;
 
 pub use efficiency::Efficiency;
 pub use grid::RecoilGrid;
-pub use response::{DetectorResponse, Response, Species, quenched_spectrum, smeared_spectrum};
+pub use response::{
+    DetectorResponse, Response, Smearing, Species, quenched_spectrum, smeared_spectrum,
+};

@@ -197,6 +197,7 @@ impl DetectorResponse {
 
 /// Smeared spectrum dR/dT_ee at observed energies `e_obs` (keVee):
 /// ∫ dT_nr dR/dT_nr · G(e_obs; Y(T)T, σ). Counts kg⁻¹ keVee⁻¹ day⁻¹.
+/// (One spectrum; for several on the same grid build a [`Smearing`] once.)
 pub fn smeared_spectrum(
     grid: &RecoilGrid,
     q: &Quenching,
@@ -204,17 +205,56 @@ pub fn smeared_spectrum(
     rate: &[f64],
     e_obs: &[f64],
 ) -> Vec<f64> {
-    let t_ee: Vec<f64> = grid.points().iter().map(|&t| q.t_ee(t)).collect();
-    e_obs
-        .iter()
-        .map(|&eo| {
-            t_ee.iter()
-                .zip(grid.weights())
-                .zip(rate)
-                .map(|((&e, &w), &r)| w * r * res.density(e, eo))
-                .sum()
-        })
-        .collect()
+    Smearing::new(grid, q, res, e_obs).apply(rate)
+}
+
+/// The smearing of recoils on a grid to observed energies:
+/// dR/dT_ee(e_obs) = Σ_t w_t dR/dT_nr(t) G(e_obs; Y(t)t, σ) with quadrature
+/// weights w_t [keV]. The Gaussian densities G [keVee⁻¹] depend on the grid,
+/// quenching and resolution only, so they are computed once and every
+/// spectrum (SM and each Z' benchmark) is a matrix–vector product.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Smearing {
+    /// Quadrature weights of the grid, keV.
+    weights: Vec<f64>,
+    /// G(e_obs; Y(t)t, σ), row-major `e_obs × t`, keVee⁻¹.
+    density: Vec<f64>,
+}
+
+impl Smearing {
+    /// The densities for recoils on `grid` quenched by `q`, observed at
+    /// `e_obs` (keVee) with resolution `res`.
+    pub fn new(grid: &RecoilGrid, q: &Quenching, res: &Resolution, e_obs: &[f64]) -> Self {
+        let t_ee: Vec<f64> = grid.points().iter().map(|&t| q.t_ee(t)).collect();
+        let mut density = Vec::with_capacity(e_obs.len() * t_ee.len());
+        for &eo in e_obs {
+            density.extend(t_ee.iter().map(|&e| res.density(e, eo)));
+        }
+        Self {
+            weights: grid.weights().to_vec(),
+            density,
+        }
+    }
+
+    /// dR/dT_ee [counts kg⁻¹ keVee⁻¹ day⁻¹] at the observed energies of
+    /// the smearing, for `rate` = dR/dT_nr on its grid.
+    pub fn apply(&self, rate: &[f64]) -> Vec<f64> {
+        let n = self.weights.len();
+        if n == 0 {
+            return vec![0.0; self.density.len()];
+        }
+        self.density
+            .chunks_exact(n)
+            .map(|g| {
+                self.weights
+                    .iter()
+                    .zip(rate)
+                    .zip(g)
+                    .map(|((&w, &r), &d)| w * r * d)
+                    .sum()
+            })
+            .collect()
+    }
 }
 
 /// Unsmeared spectrum in T_ee via eq 19: dR/dT_ee = dR/dT_nr / (Y + T dY/dT),
