@@ -6,6 +6,7 @@
 //!   rounding and Unicode number formatting;
 //! - [`render`]: a backend-neutral figure description ([`Plot`], [`Line`],
 //!   [`Shade`]) and its deterministic rendering to PNG and SVG bytes;
+//! - `raster`: the anti-aliased plotters backend behind the PNGs;
 //! - [`figures`]: the paper's figures as [`Plot`]s, the palette and the
 //!   default ranges of the limit plots;
 //! - [`input`]: reading the `plot` stage's inputs;
@@ -16,6 +17,7 @@
 pub mod figures;
 pub mod geom;
 pub mod input;
+mod raster;
 pub mod render;
 pub mod stage;
 pub mod xenonnt;

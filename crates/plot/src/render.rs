@@ -11,14 +11,16 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::geom::{Frame, Polyline, Scale, tick};
+use crate::raster::Raster;
 
 /// Figure size in pixels (PNG) or user units (SVG).
 pub const SIZE: (u32, u32) = (960, 680);
 
-/// PNG supersampling factor: the figure is drawn at this multiple of
-/// [`SIZE`] (every length scaled) and averaged down in k×k blocks, which
-/// anti-aliases the curves (plotters' bitmap backend draws aliased lines).
-const PNG_SUPERSAMPLE: u32 = 3;
+/// plotters units per PNG pixel: the PNG is drawn by [`Raster`] at
+/// [`SIZE`], with every length given to plotters × this factor, so
+/// positions keep ¼-pixel precision while strokes, fills and text are
+/// anti-aliased at the output resolution (a power of two: exact in f32).
+const PNG_SUBPIXEL: u32 = 4;
 
 /// Font family every text uses; registered from the embedded Noto Sans.
 const FONT: &str = "sans-serif";
@@ -142,25 +144,33 @@ pub fn render_svg(plot: &Plot) -> Result<Vec<u8>> {
     Ok(s.into_bytes())
 }
 
-/// Render to PNG bytes (8-bit RGB), anti-aliased by drawing at
-/// [`PNG_SUPERSAMPLE`]× the size and averaging down.
+/// Render to PNG bytes (8-bit RGB), anti-aliased by [`Raster`].
 pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
     ensure_font()?;
     let (w, h) = SIZE;
-    let k = PNG_SUPERSAMPLE;
-    let mut big = vec![0u8; (w * k) as usize * (h * k) as usize * 3];
+    let mut pixmap =
+        tiny_skia::Pixmap::new(w, h).ok_or_else(|| anyhow!("cannot allocate a {w}×{h} image"))?;
+    pixmap.fill(tiny_skia::Color::WHITE);
     {
-        let root = BitMapBackend::with_buffer(&mut big, (w * k, h * k)).into_drawing_area();
-        draw(&root, plot, bitmap_text, k)?;
+        let root = Raster::new(&mut pixmap, PNG_SUBPIXEL).into_drawing_area();
+        draw(&root, plot, bitmap_text, PNG_SUBPIXEL)?;
         root.present().map_err(de)?;
     }
-    let rgb = downsample(&big, w as usize, h as usize, k as usize);
+    // The image is opaque: premultiplied RGBA is RGBA; drop the alpha.
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    rgba_to_rgb(pixmap.data(), &mut rgb);
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Default);
+        // fdeflate: ~10× fewer instructions than zlib level 6 on these
+        // figures for files ~1.8× larger (≈ 100 kB a figure, about what the
+        // former 3×-supersampled PNGs took). Paeth on every row instead of
+        // the adaptive choice: files 3.5 % larger, the encoder ~⅓ cheaper
+        // (other fixed filters give 3–4× larger files with fdeflate).
+        enc.set_compression(png::Compression::Fast);
+        enc.set_filter(png::Filter::Paeth);
         let mut writer = enc
             .write_header()
             .map_err(|e| anyhow!("PNG encoding failed: {e}"))?;
@@ -174,26 +184,20 @@ pub fn render_png(plot: &Plot) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Average k×k blocks of an RGB image of (w k)×(h k) pixels into w×h
-/// (rounded to nearest; integer arithmetic, so deterministic).
-fn downsample(big: &[u8], w: usize, h: usize, k: usize) -> Vec<u8> {
-    let (bw, n) = (w * k, (k * k) as u32);
-    let mut out = vec![0u8; w * h * 3];
-    for y in 0..h {
-        for x in 0..w {
-            for c in 0..3 {
-                let mut sum = 0u32;
-                for dy in 0..k {
-                    let row = (y * k + dy) * bw;
-                    for dx in 0..k {
-                        sum += u32::from(big[(row + x * k + dx) * 3 + c]);
-                    }
-                }
-                out[(y * w + x) * 3 + c] = ((sum + n / 2) / n) as u8;
-            }
-        }
+/// Copy the RGB bytes of every RGBA pixel of `src` into `dst`, as many
+/// pixels as both hold. A plain `while` loop over slices: in the debug build
+/// the tests run (opt-level 1, debug assertions) chunk iterators and ranges
+/// cost a non-inlined call per pixel, ~10× this loop.
+fn rgba_to_rgb(src: &[u8], dst: &mut [u8]) {
+    let n = (src.len() / 4).min(dst.len() / 3);
+    let (src, dst) = (&src[..4 * n], &mut dst[..3 * n]);
+    let mut k = 0;
+    while k < n {
+        dst[3 * k] = src[4 * k];
+        dst[3 * k + 1] = src[4 * k + 1];
+        dst[3 * k + 2] = src[4 * k + 2];
+        k += 1;
     }
-    out
 }
 
 /// Draw `plot` with every length (fonts, margins, strokes) × `k`, passing
@@ -339,4 +343,54 @@ where
         .map_err(de)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rgba_to_rgb_drops_alpha_and_stops_at_the_shorter_buffer() {
+        let src = [1, 2, 3, 255, 4, 5, 6, 255, 7, 8, 9, 255];
+        let mut dst = [0u8; 6];
+        rgba_to_rgb(&src, &mut dst);
+        assert_eq!(dst, [1, 2, 3, 4, 5, 6]);
+        let mut dst = [0u8; 10];
+        rgba_to_rgb(&src, &mut dst);
+        assert_eq!(dst, [1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+    }
+
+    #[test]
+    fn png_is_opaque_rgb_of_the_figure_size() {
+        let plot = Plot {
+            title: "t".into(),
+            x_desc: "x".into(),
+            y_desc: "y".into(),
+            frame: Frame {
+                x: (0.0, 1.0),
+                y: (1.0, 10.0),
+                x_scale: Scale::Linear,
+                y_scale: Scale::Log,
+            },
+            shades: vec![],
+            lines: vec![Line {
+                polylines: vec![vec![(0.1, 2.0), (0.9, 8.0)]],
+                colour: RED,
+                width: 2,
+                dashed: false,
+                label: Some("a".into()),
+            }],
+            notes: vec!["n".into()],
+            legend: LegendPos::UpperLeft,
+        };
+        let bytes = render_png(&plot).unwrap_or_default();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let reader = decoder.read_info();
+        assert!(reader.is_ok(), "not a PNG");
+        if let Ok(r) = reader {
+            let info = r.info();
+            assert_eq!((info.width, info.height), SIZE);
+            assert_eq!(info.color_type, png::ColorType::Rgb);
+        }
+    }
 }

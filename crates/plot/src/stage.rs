@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use rayon::prelude::*;
 
 use cevns_io::OutputSet;
 use cevns_io::inputs::Input;
@@ -142,8 +143,8 @@ pub fn run(cli: &Cli) -> Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-/// Render every figure in every format (sorted, without repeats) and write
-/// them all or nothing as `out_dir/<stem>.<ext>`. Returns the paths written.
+/// Render every figure in every format (sorted, without repeats), in
+/// parallel, and write them all or nothing as `out_dir/<stem>.<ext>`. Returns the paths written.
 /// Shared by the paper figures and the XENONnT figures.
 pub fn write_figures<S: AsRef<str>>(
     figs: &[(S, Plot)],
@@ -163,13 +164,19 @@ pub fn write_figures<S: AsRef<str>>(
         .collect();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let mut out = OutputSet::new(&refs)?;
-    for (stem, plot) in figs {
-        let stem = stem.as_ref();
-        for &f in &formats {
-            let bytes =
-                render::render(plot, f).with_context(|| format!("rendering {stem}.{}", f.ext()))?;
-            out.write_bytes(&name(stem, f), &bytes)?;
-        }
+    // Render in parallel (rayon's pool: `--threads`), write in order.
+    let jobs: Vec<(&str, &Plot, Format)> = figs
+        .iter()
+        .flat_map(|(stem, plot)| formats.iter().map(move |&f| (stem.as_ref(), plot, f)))
+        .collect();
+    let rendered: Vec<Result<Vec<u8>>> = jobs
+        .par_iter()
+        .map(|&(stem, plot, f)| {
+            render::render(plot, f).with_context(|| format!("rendering {stem}.{}", f.ext()))
+        })
+        .collect();
+    for ((stem, _, f), bytes) in jobs.iter().zip(rendered) {
+        out.write_bytes(&name(stem, *f), &bytes?)?;
     }
     out.commit()?;
     Ok(paths)
