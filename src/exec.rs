@@ -16,8 +16,13 @@ use crate::error::bad_input;
 use crate::interrupt::{self, Interrupted};
 use crate::spec::Pipeline;
 
-/// How often a running stage is checked for exit or a stop request.
+/// Longest pause between checks of a running stage for exit or a stop
+/// request. The pause is a tenth of the stage's running time so far (at
+/// least 1 ms): a 30 ms stage is noticed within 3 ms of its exit, not up to
+/// 20 ms later (seven stages run back to back in the paper pipeline).
 const POLL: std::time::Duration = std::time::Duration::from_millis(20);
+/// Shortest pause between two checks.
+const POLL_MIN: std::time::Duration = std::time::Duration::from_millis(1);
 /// How long a stage may take to exit after SIGINT/SIGTERM before SIGKILL.
 const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -336,7 +341,7 @@ fn work_inner(
                 stopped_by = Some(sig);
                 return interrupt::stop_child(&mut child, sig, STOP_GRACE);
             }
-            std::thread::sleep(POLL);
+            std::thread::sleep((start.elapsed() / 10).clamp(POLL_MIN, POLL));
         }
     })
     .with_context(|| format!("stage `{}`: cannot wait for the process", s.name))?;
