@@ -6,6 +6,7 @@
 //! column → unit), `cevns.extra` (JSON, stage-specific facts such as the
 //! calibrated Δ). Each Arrow field also carries its unit as field metadata.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -249,9 +250,13 @@ impl TableReader {
         }
     }
 
-    fn columns(&self, name: &str) -> Result<Vec<ArrayRef>> {
-        let idx = self
-            .schema
+    fn columns_ref(&self, name: &str) -> Result<Vec<&ArrayRef>> {
+        let idx = self.index(name)?;
+        Ok(self.batches.iter().map(|b| b.column(idx)).collect())
+    }
+
+    fn index(&self, name: &str) -> Result<usize> {
+        self.schema
             .index_of(name)
             .map_err(|_| IoError::MissingColumn {
                 path: self.path.clone(),
@@ -263,7 +268,11 @@ impl TableReader {
                     .map(|f| f.name().as_str())
                     .collect::<Vec<_>>()
                     .join(", "),
-            })?;
+            })
+    }
+
+    fn columns(&self, name: &str) -> Result<Vec<ArrayRef>> {
+        let idx = self.index(name)?;
         Ok(self.batches.iter().map(|b| b.column(idx).clone()).collect())
     }
 
@@ -287,6 +296,64 @@ impl TableReader {
             });
         }
         Ok(out)
+    }
+
+    /// [`TableReader::f64`] without a copy: the column's values as stored
+    /// (a file is read as one batch; several batches are joined), every
+    /// value checked finite. For the long tables (rates: 240k rows) whose
+    /// copies were most of a stage's memory traffic.
+    pub fn f64_ref(&self, name: &str) -> Result<Cow<'_, [f64]>> {
+        let out = self.f64_cow(name)?;
+        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
+            return Err(IoError::BadValue {
+                path: self.path.clone(),
+                what: format!("column `{name}` row {row}"),
+                reason: format!("value {} is not finite", out[row]),
+            });
+        }
+        Ok(out)
+    }
+
+    fn f64_cow(&self, name: &str) -> Result<Cow<'_, [f64]>> {
+        let cols = self.columns_ref(name)?;
+        let mut parts = Vec::with_capacity(cols.len());
+        for a in cols {
+            let arr = a
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| self.type_err(name, a.as_ref(), "Float64"))?;
+            if arr.null_count() > 0 {
+                return Err(IoError::BadValue {
+                    path: self.path.clone(),
+                    what: format!("column `{name}`"),
+                    reason: "contains nulls".into(),
+                });
+            }
+            parts.push(&arr.values()[..]);
+        }
+        Ok(match parts.as_slice() {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned(parts.concat()),
+        })
+    }
+
+    /// [`TableReader::u32`] without a copy (see [`TableReader::f64_ref`]).
+    pub fn u32_ref(&self, name: &str) -> Result<Cow<'_, [u32]>> {
+        let cols = self.columns_ref(name)?;
+        let mut parts = Vec::with_capacity(cols.len());
+        for a in cols {
+            let arr = a
+                .as_any()
+                .downcast_ref::<UInt32Array>()
+                .ok_or_else(|| self.type_err(name, a.as_ref(), "UInt32"))?;
+            parts.push(&arr.values()[..]);
+        }
+        Ok(match parts.as_slice() {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned(parts.concat()),
+        })
     }
 
     /// A float column without nulls whose values may be NaN or infinite

@@ -474,19 +474,23 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
     }
 }
 
+/// Codes of (source, flavour, channel) and (Z, A) of a rates row.
+type RowKey = (usize, usize, usize, u32, u32);
+
 /// Read rates.parquet.
 pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let t = TableReader::open(path)?;
     t.expect_stage("rate-convolve")?;
     // Few distinct names over many rows: read them as codes.
     let ((src, src_i), (fl, fl_i)) = (t.str_codes("source")?, t.str_codes("flavour")?);
-    let (a, z, n) = (t.u32("a")?, t.u32("z")?, t.u32("n")?);
+    // The numeric columns are borrowed from the decoded file, not copied.
+    let (a, z, n) = (t.u32_ref("a")?, t.u32_ref("z")?, t.u32_ref("n")?);
     let (m, k, s, tk, r) = (
-        t.f64("mass_mev")?,
-        t.f64("kappa_mev2")?,
-        t.f64("sigma_frac")?,
-        t.f64("t_nr_kev")?,
-        t.f64("dr_dt")?,
+        t.f64_ref("mass_mev")?,
+        t.f64_ref("kappa_mev2")?,
+        t.f64_ref("sigma_frac")?,
+        t.f64_ref("t_nr_kev")?,
+        t.f64_ref("dr_dt")?,
     );
     if let Some(i) = r.iter().position(|v| *v < 0.0) {
         return Err(bad(
@@ -498,23 +502,28 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let (ch, x1, x2) = if t.has("channel") {
         (
             Some(t.str_codes("channel")?),
-            Some(t.f64("dr_dt_x1")?),
-            Some(t.f64("dr_dt_x2")?),
+            Some(t.f64_ref("dr_dt_x1")?),
+            Some(t.f64_ref("dr_dt_x2")?),
         )
     } else {
         (None, None, None)
     };
     // Row keys are the string columns' codes (integer comparisons, no
-    // per-row string work).
-    let keys: Vec<(usize, usize, usize, u32, u32)> = (0..src_i.len())
-        .map(|i| {
-            let c = ch.as_ref().map_or(0, |(_, ci)| ci[i]);
-            (src_i[i], fl_i[i], c, z[i], a[i])
-        })
-        .collect();
+    // per-row string work), compared row to row without a key table.
+    let key = |i: usize| {
+        let c = ch.as_ref().map_or(0, |(_, ci)| ci[i]);
+        (src_i[i], fl_i[i], c, z[i], a[i])
+    };
+    let mut groups: Vec<(RowKey, usize, usize)> = Vec::new();
+    for i in 0..src_i.len() {
+        match groups.last_mut() {
+            Some((k, _, end)) if *k == key(i) => *end = i + 1,
+            _ => groups.push((key(i), i, i + 1)),
+        }
+    }
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
-    for ((source, flavour, channel, _, _), b, e) in runs(&keys) {
+    for ((source, flavour, channel, _, _), b, e) in groups {
         let (source, flavour) = (src[source].as_str(), fl[flavour].as_str());
         let channel = ch.as_ref().map_or("cevns", |(c, _)| c[channel].as_str());
         same_grid(path, &mut grid, &tk[b..e])?;
