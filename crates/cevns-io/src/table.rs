@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Float64Array, StringArray, UInt32Array};
+use arrow::array::{Array, ArrayRef, Float64Array, PrimitiveArray, StringArray, UInt32Array};
+use arrow::datatypes::{ArrowPrimitiveType, Float64Type, UInt32Type};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -288,13 +289,7 @@ impl TableReader {
     /// A float column; every value must be finite.
     pub fn f64(&self, name: &str) -> Result<Vec<f64>> {
         let out = self.f64_nonnull(name)?;
-        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
-            return Err(IoError::BadValue {
-                path: self.path.clone(),
-                what: format!("column `{name}` row {row}"),
-                reason: format!("value {} is not finite", out[row]),
-            });
-        }
+        self.check_finite(name, &out)?;
         Ok(out)
     }
 
@@ -303,68 +298,31 @@ impl TableReader {
     /// value checked finite. For the long tables (rates: 240k rows) whose
     /// copies were most of a stage's memory traffic.
     pub fn f64_ref(&self, name: &str) -> Result<Cow<'_, [f64]>> {
-        let out = self.f64_cow(name)?;
-        if let Some(row) = out.iter().position(|v| !v.is_finite()) {
-            return Err(IoError::BadValue {
-                path: self.path.clone(),
-                what: format!("column `{name}` row {row}"),
-                reason: format!("value {} is not finite", out[row]),
-            });
-        }
+        let out = self.values::<Float64Type>(name, "Float64")?;
+        self.check_finite(name, &out)?;
         Ok(out)
-    }
-
-    fn f64_cow(&self, name: &str) -> Result<Cow<'_, [f64]>> {
-        let cols = self.columns_ref(name)?;
-        let mut parts = Vec::with_capacity(cols.len());
-        for a in cols {
-            let arr = a
-                .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| self.type_err(name, a.as_ref(), "Float64"))?;
-            if arr.null_count() > 0 {
-                return Err(IoError::BadValue {
-                    path: self.path.clone(),
-                    what: format!("column `{name}`"),
-                    reason: "contains nulls".into(),
-                });
-            }
-            parts.push(&arr.values()[..]);
-        }
-        Ok(match parts.as_slice() {
-            [] => Cow::Borrowed(&[]),
-            [one] => Cow::Borrowed(one),
-            _ => Cow::Owned(parts.concat()),
-        })
-    }
-
-    /// [`TableReader::u32`] without a copy (see [`TableReader::f64_ref`]).
-    pub fn u32_ref(&self, name: &str) -> Result<Cow<'_, [u32]>> {
-        let cols = self.columns_ref(name)?;
-        let mut parts = Vec::with_capacity(cols.len());
-        for a in cols {
-            let arr = a
-                .as_any()
-                .downcast_ref::<UInt32Array>()
-                .ok_or_else(|| self.type_err(name, a.as_ref(), "UInt32"))?;
-            parts.push(&arr.values()[..]);
-        }
-        Ok(match parts.as_slice() {
-            [] => Cow::Borrowed(&[]),
-            [one] => Cow::Borrowed(one),
-            _ => Cow::Owned(parts.concat()),
-        })
     }
 
     /// A float column without nulls whose values may be NaN or infinite
-    /// (e.g. Δχ² where χ² overflows at the largest couplings).
+    /// (e.g. Δχ² at couplings not evaluated or not resolved).
     pub fn f64_nonnull(&self, name: &str) -> Result<Vec<f64>> {
-        let mut out = Vec::with_capacity(self.num_rows());
-        for a in self.columns(name)? {
+        Ok(self.values::<Float64Type>(name, "Float64")?.into_owned())
+    }
+
+    /// The values of a primitive column without nulls, borrowed when the
+    /// file is one batch (as [`TableReader::open`] reads it).
+    fn values<T: ArrowPrimitiveType>(
+        &self,
+        name: &str,
+        expected: &str,
+    ) -> Result<Cow<'_, [T::Native]>> {
+        let cols = self.columns_ref(name)?;
+        let mut parts = Vec::with_capacity(cols.len());
+        for a in cols {
             let arr = a
                 .as_any()
-                .downcast_ref::<Float64Array>()
-                .ok_or_else(|| self.type_err(name, &a, "Float64"))?;
+                .downcast_ref::<PrimitiveArray<T>>()
+                .ok_or_else(|| self.type_err(name, a.as_ref(), expected))?;
             if arr.null_count() > 0 {
                 return Err(IoError::BadValue {
                     path: self.path.clone(),
@@ -372,9 +330,24 @@ impl TableReader {
                     reason: "contains nulls".into(),
                 });
             }
-            out.extend(arr.values().iter().copied());
+            parts.push(&arr.values()[..]);
         }
-        Ok(out)
+        Ok(match parts.as_slice() {
+            [] => Cow::Borrowed(&[]),
+            [one] => Cow::Borrowed(one),
+            _ => Cow::Owned(parts.concat()),
+        })
+    }
+
+    fn check_finite(&self, name: &str, v: &[f64]) -> Result<()> {
+        match v.iter().position(|x| !x.is_finite()) {
+            Some(row) => Err(IoError::BadValue {
+                path: self.path.clone(),
+                what: format!("column `{name}` row {row}"),
+                reason: format!("value {} is not finite", v[row]),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// A nullable float column: nulls become `None`; every non-null value
@@ -406,15 +379,12 @@ impl TableReader {
 
     /// A u32 column.
     pub fn u32(&self, name: &str) -> Result<Vec<u32>> {
-        let mut out = Vec::with_capacity(self.num_rows());
-        for a in self.columns(name)? {
-            let arr = a
-                .as_any()
-                .downcast_ref::<UInt32Array>()
-                .ok_or_else(|| self.type_err(name, &a, "UInt32"))?;
-            out.extend(arr.values().iter().copied());
-        }
-        Ok(out)
+        Ok(self.u32_ref(name)?.into_owned())
+    }
+
+    /// [`TableReader::u32`] without a copy (see [`TableReader::f64_ref`]).
+    pub fn u32_ref(&self, name: &str) -> Result<Cow<'_, [u32]>> {
+        self.values::<UInt32Type>(name, "UInt32")
     }
 
     /// A string column.
@@ -496,6 +466,32 @@ mod tests {
         }
         assert!(matches!(r.f64("s"), Err(IoError::ColumnType { .. })));
         assert_eq!(r.unit("x_kev"), Some("keV"));
+        // The borrowing accessors: the file is one batch, nothing copied.
+        assert!(matches!(
+            r.f64_ref("x_kev").unwrap(),
+            Cow::Borrowed([1.0, 2.5])
+        ));
+        assert!(matches!(r.u32_ref("i").unwrap(), Cow::Borrowed([3, 4])));
+        assert!(matches!(
+            r.u32_ref("x_kev"),
+            Err(IoError::ColumnType { .. })
+        ));
+    }
+
+    #[test]
+    fn finite_readers_reject_nan_and_nonnull_keeps_it() {
+        let t = Table::new().f64("d", "1", vec![0.5, f64::NAN]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        for e in [r.f64("d").err(), r.f64_ref("d").err()] {
+            match e {
+                Some(IoError::BadValue { what, .. }) => assert_eq!(what, "column `d` row 1"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(r.f64_nonnull("d").unwrap()[1].is_nan());
     }
 
     #[test]
