@@ -273,35 +273,27 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     let mut no_limit = std::collections::BTreeMap::new();
     for model in &models {
         let bm = BinnedModel::new(&response, &sources, model);
-        let polys: Vec<_> = masses
+        // Per mass, in one parallel pass: the binned polynomial (checked
+        // finite), χ²(g) with its pull products precomputed (no allocation per
+        // evaluation) and the coarse Δχ² row of the scan.
+        let per_mass: Vec<anyhow::Result<(PullChi2, Vec<f64>)>> = masses
             .par_iter()
-            .map(|&m| bm.polynomial(&response, &grid, m))
-            .collect();
-        for (p, &m) in polys.iter().zip(&masses) {
-            check_finite_rates(p, &bm.sigma, &model.name, m)?;
-        }
-        // χ²(g) per mass with the pull products precomputed (no allocation
-        // per evaluation).
-        let chi2s: Vec<PullChi2> = polys
-            .par_iter()
-            .map(|p| PullChi2::new(p, &binned, &bm.sigma))
-            .collect();
-        let chi2_0 = chi2s[0].eval(0.0);
-        let scan: Vec<Vec<f64>> = chi2s
-            .par_iter()
-            .map(|c| {
-                // From the first coupling whose χ² is not resolved (NaN) up,
-                // the rates only grow (their g⁴ term dominates there): the
-                // rest of the row is NaN without evaluating it. (Checked on
-                // every pipeline: no resolved point ever follows a NaN.)
-                let mut row: Vec<f64> = Vec::with_capacity(gs.len());
-                for &g in &gs {
-                    let unresolved = row.last().is_some_and(|v| v.is_nan());
-                    row.push(if unresolved { f64::NAN } else { c.eval(g) });
-                }
-                row
+            .map(|&m| {
+                let p = bm.polynomial(&response, &grid, m);
+                check_finite_rates(&p, &bm.sigma, &model.name, m)?;
+                let c = PullChi2::new(&p, &binned, &bm.sigma);
+                let row = scan_row(&c, &gs);
+                Ok((c, row))
             })
             .collect();
+        let mut chi2s = Vec::with_capacity(masses.len());
+        let mut scan = Vec::with_capacity(masses.len());
+        for r in per_mass {
+            let (c, row) = r?;
+            chi2s.push(c);
+            scan.push(row);
+        }
+        let chi2_0 = chi2s[0].eval(0.0);
         if !chi2_0.is_finite() || scan.iter().flatten().any(|c| c.is_infinite()) {
             anyhow::bail!(
                 "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
@@ -726,6 +718,19 @@ fn limit_in_range(
         Some(_) => Limit::BelowRange,
         None => Limit::AboveRange,
     }
+}
+
+/// χ² on the coupling grid `gs` (ascending). From the first coupling whose
+/// χ² is not resolved (NaN) up, the rates only grow (their g⁴ term
+/// dominates there): the rest of the row is NaN without evaluating it.
+/// (Checked on every pipeline: no resolved point ever follows a NaN.)
+fn scan_row(c: &PullChi2, gs: &[f64]) -> Vec<f64> {
+    let mut row: Vec<f64> = Vec::with_capacity(gs.len());
+    for &g in gs {
+        let unresolved = row.last().is_some_and(|v| v.is_nan());
+        row.push(if unresolved { f64::NAN } else { c.eval(g) });
+    }
+    row
 }
 
 /// R_obs − B and Δ must be finite (Δ > 0) in every bin.
