@@ -17,9 +17,11 @@ use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_writer::compute_leaves;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use rayon::prelude::*;
 
 use crate::error::{IoError, Result};
 use crate::stage::Provenance;
@@ -132,11 +134,51 @@ impl Table {
             .set_key_value_metadata(Some(kv))
             .set_created_by(format!("cevns-pipeline {}", crate::TOOL_VERSION))
             .build();
+        let max_rows = props.max_row_group_row_count().unwrap_or(usize::MAX);
         let mut buf = Vec::new();
         let mut w =
             ArrowWriter::try_new(&mut buf, schema, Some(props)).map_err(|e| err(e.to_string()))?;
-        w.write(&batch).map_err(|e| err(e.to_string()))?;
-        w.close().map_err(|e| err(e.to_string()))?;
+        if batch.num_rows() == 0 || batch.num_rows() > max_rows || self.fields.len() < 2 {
+            w.write(&batch).map_err(|e| err(e.to_string()))?;
+            w.close().map_err(|e| err(e.to_string()))?;
+            return Ok(buf);
+        }
+        // One row group whose columns are encoded in parallel (the
+        // dictionary, statistics and compression work of each column is
+        // independent), then appended in schema order: the same bytes as
+        // `ArrowWriter::write` of the batch, which encodes one column after
+        // the other.
+        let (mut file, factory) = w.into_serialized_writer().map_err(|e| err(e.to_string()))?;
+        let writers = factory
+            .create_column_writers(0)
+            .map_err(|e| err(e.to_string()))?;
+        let mut leaves = Vec::with_capacity(writers.len());
+        for (field, array) in self.fields.iter().zip(&self.arrays) {
+            leaves.extend(compute_leaves(field, array).map_err(|e| err(e.to_string()))?);
+        }
+        if leaves.len() != writers.len() {
+            return Err(err(format!(
+                "{} column writers for {} leaf columns",
+                writers.len(),
+                leaves.len()
+            )));
+        }
+        let chunks: Vec<_> = writers
+            .into_par_iter()
+            .zip(leaves)
+            .map(|(mut cw, leaf)| {
+                cw.write(&leaf)?;
+                cw.close()
+            })
+            .collect();
+        let mut rg = file.next_row_group().map_err(|e| err(e.to_string()))?;
+        for chunk in chunks {
+            chunk
+                .and_then(|c| c.append_to_row_group(&mut rg))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        rg.close().map_err(|e| err(e.to_string()))?;
+        file.close().map_err(|e| err(e.to_string()))?;
         Ok(buf)
     }
 }
