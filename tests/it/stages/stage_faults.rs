@@ -197,6 +197,27 @@ fn a_chi2_minimum_at_g_max_is_an_error() {
 }
 
 #[test]
+fn unresolved_chi2_below_the_limit_is_an_error() {
+    // A scan that starts at g = 0.3: for light mediators the Z' rates are
+    // 1e15 times the data from the first coupling on, so χ² cannot be
+    // resolved in double precision before any crossing, and no limit could
+    // be trusted (above the limit the same points are just NaN in the scan).
+    let dir = scratch();
+    let data = surrogate_with_bins(dir.path(), "0.5,0.5,0.1");
+    let outs = stale_outputs(dir.path());
+    let mut a = scan_with(dir.path(), Some(&data), &["--g-min", "0.3"]);
+    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
+    a.drain(i..i + 6);
+    expect(
+        "chi2-scan",
+        &refs(&a),
+        1,
+        "cannot be resolved in double precision at g = 3e-1, below the limit",
+        &outs,
+    );
+}
+
+#[test]
 fn duplicate_model_names_are_rejected() {
     // Issue 10 case 2: two `B-L` gave 402 rows and two limits at 1 MeV.
     let dir = scratch();
