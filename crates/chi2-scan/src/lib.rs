@@ -271,6 +271,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     let mut csv = String::from("model,m_zp_mev,g90\n");
     let mut chi2_mins = std::collections::BTreeMap::new();
     let mut no_limit = std::collections::BTreeMap::new();
+    let mut unresolved_points = std::collections::BTreeMap::new();
     for model in &models {
         let bm = BinnedModel::new(&response, &sources, model);
         // Per mass, in one parallel pass: the binned polynomial (checked
@@ -330,6 +331,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             unresolved += row.iter().filter(|c| c.is_nan()).count();
         }
         if unresolved > 0 {
+            unresolved_points.insert(model.name.clone(), unresolved);
             ctx.log(format!(
                 "chi2-scan: {:>8}: {unresolved} of {} grid points, all above the limit, have \
                  rates so far beyond the data that χ² is not resolved in double precision \
@@ -452,6 +454,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         .inputs("delta-from", cfg.delta_from())?
         .input("models", &cfg.models)?
         .typed_extra(&LimitsExtra {
+            unresolved_scan_points: unresolved_points,
             chi2_min: chi2_mins,
             no_limit,
             pulls: "one per flux source, c_j^i = sigma_j * R_j^i(g, m) (SM + Z' rate of source j)"

@@ -593,6 +593,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         // The limits' typed extras (read back by `read_limits`); χ²_min is
         // per mass here (profiled), so no per-model entry.
         let prov = prov.clone().typed_extra(&LimitsExtra {
+            unresolved_scan_points: Default::default(),
             chi2_min: Default::default(),
             no_limit: Default::default(),
             pulls: "Gaussian constraints on every nuisance of the Poisson likelihood, all profiled"

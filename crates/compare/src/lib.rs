@@ -520,6 +520,7 @@ mod tests {
         let p = dir.join(name);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         let prov = Provenance::new(stage).typed_extra(&LimitsExtra {
+            unresolved_scan_points: Default::default(),
             chi2_min: Default::default(),
             no_limit: Default::default(),
             pulls: "test".into(),
@@ -807,6 +808,7 @@ mod tests {
         let s = (1.0 + thr) / exp.sqrt();
         let t = limits_table(&["B-L", "B-3Le"], &MASSES, s, None);
         let prov = Provenance::new("chi2-scan").typed_extra(&LimitsExtra {
+            unresolved_scan_points: Default::default(),
             chi2_min: Default::default(),
             no_limit: Default::default(),
             pulls: "test".into(),

@@ -275,6 +275,7 @@ mod tests {
             cevns_io::schema::limits_table(&limits)
                 .to_parquet_bytes(&Provenance::new("chi2-scan").typed_extra(
                     &cevns_io::schema::LimitsExtra {
+                        unresolved_scan_points: Default::default(),
                         chi2_min: Default::default(),
                         no_limit: Default::default(),
                         pulls: "test".into(),

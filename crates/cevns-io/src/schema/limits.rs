@@ -188,6 +188,11 @@ pub struct LimitsExtra {
     /// Per model: how many masses have no limit, and why.
     #[serde(default)]
     pub no_limit: BTreeMap<String, NoLimit>,
+    /// Per model (pull χ²): how many points of scan.parquet are NaN because
+    /// χ² cannot be resolved in double precision there (rates 1e10+ times
+    /// the data; all above the limit). Absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unresolved_scan_points: BTreeMap<String, usize>,
     /// How the flux pulls (nuisances) enter χ².
     pub pulls: String,
     /// What the limits were computed from.
@@ -353,6 +358,7 @@ mod tests {
     #[test]
     fn null_g90_roundtrips_and_bad_values_are_named() {
         let extra = LimitsExtra {
+            unresolved_scan_points: Default::default(),
             chi2_min: BTreeMap::from([("B-L".to_string(), 0.0)]),
             no_limit: BTreeMap::from([(
                 "B-L".to_string(),
