@@ -188,49 +188,45 @@ mod tests {
     use super::*;
     use cevns_io::{Provenance, Table};
 
-    /// A small spectrum: SM plus two models at 1 and 5 MeV.
+    /// A small spectrum: SM plus two models at 1 and 5 MeV, through the
+    /// table's one writer.
     fn spectrum_table() -> Table {
         let mut rows: Vec<(&str, &str, f64, f64)> = vec![("SM", "SM", 0.0, 0.0)];
         for m in [1.0, 5.0] {
             rows.push(("B-L", "B−L", 1.5e-5, m));
             rows.push(("B-3Le", "B−3L_e", 1.5e-5, m));
         }
-        let (mut curve, mut label, mut g, mut m, mut src, mut t, mut dr, mut raw) = (
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-            vec![],
-        );
-        for (k, &(c, l, gg, mm)) in rows.iter().enumerate() {
-            for i in 0..25 {
-                let tee = 0.1 + 0.1 * i as f64;
-                curve.push(c.to_string());
-                label.push(l.to_string());
-                g.push(gg);
-                m.push(mm);
-                src.push("8B".to_string());
-                t.push(tee);
-                dr.push((1.0 + k as f64) * 10f64.powf(-3.0 * tee));
-                raw.push(if tee < 0.5 {
-                    2.0 * 10f64.powf(-3.0 * tee)
-                } else {
-                    0.0
-                });
-            }
-        }
-        Table::new()
-            .str("curve", curve)
-            .str("label", label)
-            .f64("g", "1", g)
-            .f64("m_zp_mev", "MeV", m)
-            .str("source", src)
-            .f64("t_ee_kevee", "keVee", t)
-            .f64("dr_dtee", "kg^-1 keVee^-1 day^-1", dr)
-            .f64("dr_dtee_unsmeared", "kg^-1 keVee^-1 day^-1", raw)
+        let curves: Vec<cevns_io::schema::SpectrumCurve> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, &(c, l, g, m))| {
+                let tee = |i: usize| 0.1 + 0.1 * i as f64;
+                cevns_io::schema::SpectrumCurve {
+                    curve: c.to_string(),
+                    label: l.to_string(),
+                    g,
+                    m_zp_mev: m,
+                    source: "8B".to_string(),
+                    smeared: (0..25)
+                        .map(|i| (tee(i), (1.0 + k as f64) * 10f64.powf(-3.0 * tee(i))))
+                        .collect(),
+                    unsmeared: (0..25)
+                        .map(|i| {
+                            let t = tee(i);
+                            (
+                                t,
+                                if t < 0.5 {
+                                    2.0 * 10f64.powf(-3.0 * t)
+                                } else {
+                                    0.0
+                                },
+                            )
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        cevns_io::schema::spectrum_table(&curves)
     }
 
     fn limits_table(models: &[&str]) -> Vec<cevns_io::schema::ModelLimit> {
