@@ -151,8 +151,6 @@ pub struct BinnedModel {
     pub r0: Vec<Vec<f64>>,
     /// Pull width per source.
     pub sigma: Vec<f64>,
-    /// Distinct propagators: (response part index, 2M in MeV).
-    props: Vec<(usize, f64)>,
     /// One entry per response part that some source's kernels go through.
     parts: Vec<PartLanes>,
 }
@@ -173,8 +171,8 @@ struct PartLanes {
     /// is non-zero (beyond, every a1 and a2 of the block vanish: a source's
     /// recoils end at its T_max, so low-energy sources occupy few columns).
     extent: Vec<usize>,
-    /// 2M [MeV] of each propagator of this part (indices into `props` of
-    /// the model, in order of first appearance).
+    /// 2M [MeV] of each propagator of this part, in order of first
+    /// appearance (distinct within the part).
     two_m: Vec<f64>,
     /// a1 on the active columns, `[block][t][propagator]`.
     a1: Vec<[f64; LANES]>,
@@ -201,7 +199,6 @@ impl BinnedModel {
                 }
             })
             .collect();
-        let mut props: Vec<(usize, f64)> = Vec::new();
         let mut parts = Vec::new();
         for (ip, (sp, resp)) in response.parts().iter().enumerate() {
             // Propagators of this part in order of first appearance, and
@@ -221,14 +218,6 @@ impl BinnedModel {
             }
             if lane_src.is_empty() {
                 continue;
-            }
-            for &m in &two_m {
-                if !props
-                    .iter()
-                    .any(|&(p, x)| p == ip && x.to_bits() == m.to_bits())
-                {
-                    props.push((ip, m));
-                }
             }
             let act = resp.active();
             let (n, np) = (act.len(), two_m.len());
@@ -287,7 +276,6 @@ impl BinnedModel {
         Self {
             sigma: sources.iter().map(|s| s.sigma_frac).collect(),
             r0,
-            props,
             parts,
         }
     }
@@ -574,7 +562,7 @@ mod tests {
         let bm = BinnedModel::new(&resp, &sources, &model);
         // Two Ge isotopes and the electron: three propagators shared by
         // all sources.
-        assert_eq!(bm.props.len(), 3);
+        assert_eq!(bm.parts.iter().map(|p| p.two_m.len()).sum::<usize>(), 3);
         // Nucleus part: a, b, c, d in blocks of two sorted by reach (a and b
         // reach every column, c to column 33 and d to 26 of the grid).
         let ge = &bm.parts[0];

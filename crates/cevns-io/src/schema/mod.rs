@@ -59,11 +59,18 @@ pub(crate) fn bad(path: &Path, what: impl Into<String>, reason: impl Into<String
 
 /// Group consecutive equal keys: returns (key, start, end) ranges.
 pub(crate) fn runs<K: PartialEq + Clone>(keys: &[K]) -> Vec<(K, usize, usize)> {
+    runs_by(keys.len(), |i| keys[i].clone())
+}
+
+/// [`runs`] over rows `0..n` whose key `key(i)` is computed on the fly (no
+/// key table for long tables).
+pub(crate) fn runs_by<K: PartialEq>(n: usize, key: impl Fn(usize) -> K) -> Vec<(K, usize, usize)> {
     let mut out: Vec<(K, usize, usize)> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
+    for i in 0..n {
+        let k = key(i);
         match out.last_mut() {
-            Some((last, _, end)) if last == k => *end = i + 1,
-            _ => out.push((k.clone(), i, i + 1)),
+            Some((last, _, end)) if *last == k => *end = i + 1,
+            _ => out.push((k, i, i + 1)),
         }
     }
     out
@@ -474,9 +481,6 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
     }
 }
 
-/// Codes of (source, flavour, channel) and (Z, A) of a rates row.
-type RowKey = (usize, usize, usize, u32, u32);
-
 /// Read rates.parquet.
 pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let t = TableReader::open(path)?;
@@ -514,16 +518,9 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
         let c = ch.as_ref().map_or(0, |(_, ci)| ci[i]);
         (src_i[i], fl_i[i], c, z[i], a[i])
     };
-    let mut groups: Vec<(RowKey, usize, usize)> = Vec::new();
-    for i in 0..src_i.len() {
-        match groups.last_mut() {
-            Some((k, _, end)) if *k == key(i) => *end = i + 1,
-            _ => groups.push((key(i), i, i + 1)),
-        }
-    }
     let mut grid: Option<RecoilGrid> = None;
     let mut out: Vec<SourceRates> = Vec::new();
-    for ((source, flavour, channel, _, _), b, e) in groups {
+    for ((source, flavour, channel, _, _), b, e) in runs_by(src_i.len(), key) {
         let (source, flavour) = (src[source].as_str(), fl[flavour].as_str());
         let channel = ch.as_ref().map_or("cevns", |(c, _)| c[channel].as_str());
         same_grid(path, &mut grid, &tk[b..e])?;
