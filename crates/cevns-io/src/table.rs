@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::new_empty_array;
-use arrow::array::{Array, ArrayRef, Float64Array, PrimitiveArray, StringArray, UInt32Array};
+use arrow::array::{
+    Array, ArrayRef, DictionaryArray, Float64Array, PrimitiveArray, StringArray, UInt32Array,
+};
 use arrow::compute::concat;
-use arrow::datatypes::{ArrowPrimitiveType, Float64Type, UInt32Type};
+use arrow::datatypes::{ArrowPrimitiveType, Float64Type, Int32Type, UInt32Type};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
@@ -237,6 +239,30 @@ impl TableReader {
         };
         let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
             .map_err(|e| perr(e.to_string()))?;
+        // String columns are decoded as dictionaries (their few distinct
+        // names once, an integer key per row) instead of one string per row:
+        // 480 000 strings for the two name columns of rates.parquet.
+        let fields: Vec<Field> = metadata
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                )),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        let hinted = Arc::new(Schema::new_with_metadata(
+            fields,
+            metadata.schema().metadata().clone(),
+        ));
+        let metadata = ArrowReaderMetadata::try_new(
+            metadata.metadata().clone(),
+            ArrowReaderOptions::new().with_schema(hinted),
+        )
+        .map_err(|e| perr(e.to_string()))?;
         let mut meta = BTreeMap::new();
         if let Some(kvs) = metadata.metadata().file_metadata().key_value_metadata() {
             for kv in kvs {
@@ -383,7 +409,10 @@ impl TableReader {
         IoError::ColumnType {
             path: self.path.clone(),
             column: name.to_string(),
-            found: a.data_type().to_string(),
+            found: match a.data_type() {
+                DataType::Dictionary(_, v) if **v == DataType::Utf8 => "Utf8".to_string(),
+                t => t.to_string(),
+            },
             expected: expected.to_string(),
         }
     }
@@ -442,7 +471,19 @@ impl TableReader {
     }
 
     fn check_finite(&self, name: &str, v: &[f64]) -> Result<()> {
-        match v.iter().position(|x| !x.is_finite()) {
+        // Blocks without an early exit (vectorised), the row found only in
+        // a failing block.
+        let bad_block = v
+            .chunks(1024)
+            .position(|c| !c.iter().fold(true, |ok, x| ok & x.is_finite()));
+        let Some(block) = bad_block else {
+            return Ok(());
+        };
+        match v[block * 1024..]
+            .iter()
+            .position(|x| !x.is_finite())
+            .map(|i| block * 1024 + i)
+        {
             Some(row) => Err(IoError::BadValue {
                 path: self.path.clone(),
                 what: format!("column `{name}` row {row}"),
@@ -489,48 +530,73 @@ impl TableReader {
         self.values::<UInt32Type>(name, "UInt32")
     }
 
-    /// A string column.
+    /// A string column (a null reads as "").
     pub fn str(&self, name: &str) -> Result<Vec<String>> {
-        let mut out = Vec::with_capacity(self.num_rows());
-        for a in self.columns(name)? {
-            let arr = a
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| self.type_err(name, &a, "Utf8"))?;
-            out.extend((0..arr.len()).map(|i| arr.value(i).to_string()));
-        }
-        Ok(out)
+        let (values, codes) = self.str_codes(name)?;
+        Ok(codes.iter().map(|&c| values[c as usize].clone()).collect())
     }
 
     /// A string column as its distinct values (in order of first
     /// appearance) and each row's index into them: one allocation per
     /// distinct value instead of one per row, for long tables of few names.
-    pub fn str_codes(&self, name: &str) -> Result<(Vec<String>, Vec<usize>)> {
+    /// (A null reads as "".)
+    pub fn str_codes(&self, name: &str) -> Result<(Vec<String>, Vec<u32>)> {
         let mut values: Vec<String> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut index: HashMap<String, u32> = HashMap::new();
         let mut codes = Vec::with_capacity(self.num_rows());
-        for a in self.columns(name)? {
-            let arr = a
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| self.type_err(name, &a, "Utf8"))?;
-            let mut last: Option<(&str, usize)> = None;
-            for v in arr.iter() {
-                let v = v.unwrap_or("");
-                let code = match last {
-                    Some((l, c)) if l == v => c,
-                    _ => match index.get(v) {
-                        Some(&c) => c,
+        let mut code_of = |v: &str, values: &mut Vec<String>| -> Result<u32> {
+            if let Some(&c) = index.get(v) {
+                return Ok(c);
+            }
+            let c = u32::try_from(values.len()).map_err(|_| IoError::BadValue {
+                path: self.path.clone(),
+                what: format!("column `{name}`"),
+                reason: "more than 2^32 distinct values".into(),
+            })?;
+            values.push(v.to_string());
+            index.insert(v.to_string(), c);
+            Ok(c)
+        };
+        for a in self.columns_ref(name)? {
+            if let Some(dict) = a.as_any().downcast_ref::<DictionaryArray<Int32Type>>() {
+                let names = dict
+                    .values()
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| self.type_err(name, a.as_ref(), "Utf8"))?;
+                // The code of each dictionary entry, assigned when a row
+                // first uses it (so that codes follow first appearance).
+                let mut by_key: Vec<Option<u32>> = vec![None; names.len()];
+                let keys = dict.keys();
+                for (i, &k) in keys.values().iter().enumerate() {
+                    if keys.is_null(i) {
+                        codes.push(code_of("", &mut values)?);
+                        continue;
+                    }
+                    let k = usize::try_from(k).unwrap_or(usize::MAX);
+                    let slot = by_key.get_mut(k).ok_or_else(|| IoError::BadValue {
+                        path: self.path.clone(),
+                        what: format!("column `{name}` row {i}"),
+                        reason: "dictionary key out of range".into(),
+                    })?;
+                    let c = match *slot {
+                        Some(c) => c,
                         None => {
-                            let c = values.len();
-                            values.push(v.to_string());
-                            index.insert(v.to_string(), c);
+                            let c = code_of(names.value(k), &mut values)?;
+                            *slot = Some(c);
                             c
                         }
-                    },
-                };
-                last = Some((v, code));
-                codes.push(code);
+                    };
+                    codes.push(c);
+                }
+            } else {
+                let arr = a
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| self.type_err(name, a.as_ref(), "Utf8"))?;
+                for v in arr.iter() {
+                    codes.push(code_of(v.unwrap_or(""), &mut values)?);
+                }
             }
         }
         Ok((values, codes))
@@ -673,10 +739,34 @@ mod tests {
         let r = TableReader::open(&p).unwrap();
         let (values, codes) = r.str_codes("s").unwrap();
         assert_eq!(values, ["pp", "8B", "hep"]);
-        let back: Vec<String> = codes.iter().map(|&c| values[c].clone()).collect();
+        let back: Vec<String> = codes.iter().map(|&c| values[c as usize].clone()).collect();
         assert_eq!(back, col);
         assert_eq!(r.str("s").unwrap(), col);
         assert!(r.str_codes("missing").is_err());
+        // A string column read where a number is expected names its type
+        // as written (Utf8), not as decoded (a dictionary).
+        match r.f64_ref("s") {
+            Err(IoError::ColumnType { found, .. }) => assert_eq!(found, "Utf8"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn strings_beyond_the_dictionary_limit_round_trip() {
+        // 30 000 distinct names overflow the 64 KiB dictionary page: the
+        // writer falls back to plain pages, and the reader, asked for a
+        // dictionary, must still give every row back.
+        let col: Vec<String> = (0..30_000).map(|i| format!("name-{i:07}")).collect();
+        let mixed: Vec<String> = col.iter().chain(col.iter().take(5)).cloned().collect();
+        let t = Table::new().str("s", mixed.clone());
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        assert_eq!(r.str("s").unwrap(), mixed);
+        let (values, codes) = r.str_codes("s").unwrap();
+        assert_eq!(values, col);
+        assert_eq!(codes[30_000..], [0, 1, 2, 3, 4]);
     }
 
     #[test]

@@ -45,6 +45,7 @@ use cevns_physics::flux::{Line, PiecewiseLinear, Spectrum};
 use cevns_physics::nucleus::Nucleus;
 use cevns_physics::oscillation::Flavour;
 use cevns_physics::rate::{RatePart, SourceRates};
+use rayon::prelude::*;
 
 use crate::error::{IoError, Result};
 use crate::table::{Table, TableReader};
@@ -514,54 +515,76 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     };
     // Row keys are the string columns' codes (integer comparisons, no
     // per-row string work), compared row to row without a key table.
-    let key = |i: usize| {
-        let c = ch.as_ref().map_or(0, |(_, ci)| ci[i]);
-        (src_i[i], fl_i[i], c, z[i], a[i])
+    let (zs, as_) = (&*z, &*a);
+    let runs = match &ch {
+        Some((_, ci)) => runs_by(src_i.len(), |i| (src_i[i], fl_i[i], ci[i], zs[i], as_[i])),
+        None => runs_by(src_i.len(), |i| (src_i[i], fl_i[i], 0, zs[i], as_[i])),
     };
-    let mut grid: Option<RecoilGrid> = None;
-    let mut out: Vec<SourceRates> = Vec::new();
-    for ((source, flavour, channel, _, _), b, e) in runs_by(src_i.len(), key) {
-        let (source, flavour) = (src[source].as_str(), fl[flavour].as_str());
-        let channel = ch.as_ref().map_or("cevns", |(c, _)| c[channel].as_str());
-        same_grid(path, &mut grid, &tk[b..e])?;
-        let flavour = Flavour::parse(flavour)
-            .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
-        let rate = r[b..e].to_vec();
-        let target = match channel {
-            "cevns" => Target::Nucleus(Nucleus {
-                z: z[b],
-                n: n[b],
-                a: a[b],
-                mass_mev: m[b],
-                targets_per_kg: 0.0,
-                abundance: 0.0,
-            }),
-            "nu-e" => Target::Electrons {
-                z: z[b],
-                atoms_per_kg: 0.0,
-            },
-            other => {
+    let Some(&(_, b0, e0)) = runs.first() else {
+        return Err(bad(path, "table", "no rows"));
+    };
+    let mut grid = None;
+    same_grid(path, &mut grid, &tk[b0..e0])?;
+    let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
+    // One part per run of rows, built side by side (each copies its rates).
+    let parts: Vec<Result<(u32, RatePart)>> = runs
+        .par_iter()
+        .map(|&((source, flavour, channel, _, _), b, e)| {
+            if grid.points() != &tk[b..e] {
                 return Err(bad(
                     path,
-                    format!("row {b} column `channel`"),
-                    format!("`{other}` is not cevns|nu-e"),
+                    "column `t_nr_kev`",
+                    "row groups use different recoil grids",
                 ));
             }
-        };
-        let (rate_x1, rate_x2) = match (&x1, &x2) {
-            (Some(x1), Some(x2)) => (x1[b..e].to_vec(), x2[b..e].to_vec()),
-            // CEvNS-only table: dR = dR_SM (1 + x)² (eq 7).
-            _ => (Cevns::interference_rate(&rate), rate.clone()),
-        };
-        let part = RatePart {
-            channel: channel.to_string(),
-            target,
-            kappa_mev2: k[b],
-            flavour,
-            rate_x1,
-            rate_x2,
-            rate,
-        };
+            let channel = ch
+                .as_ref()
+                .map_or("cevns", |(c, _)| c[channel as usize].as_str());
+            let flavour = Flavour::parse(&fl[flavour as usize])
+                .map_err(|e| bad(path, format!("row {b} column `flavour`"), e.to_string()))?;
+            let target = match channel {
+                "cevns" => Target::Nucleus(Nucleus {
+                    z: z[b],
+                    n: n[b],
+                    a: a[b],
+                    mass_mev: m[b],
+                    targets_per_kg: 0.0,
+                    abundance: 0.0,
+                }),
+                "nu-e" => Target::Electrons {
+                    z: z[b],
+                    atoms_per_kg: 0.0,
+                },
+                other => {
+                    return Err(bad(
+                        path,
+                        format!("row {b} column `channel`"),
+                        format!("`{other}` is not cevns|nu-e"),
+                    ));
+                }
+            };
+            let rate = r[b..e].to_vec();
+            let (rate_x1, rate_x2) = match (&x1, &x2) {
+                (Some(x1), Some(x2)) => (x1[b..e].to_vec(), x2[b..e].to_vec()),
+                // CEvNS-only table: dR = dR_SM (1 + x)² (eq 7).
+                _ => (Cevns::interference_rate(&rate), rate.clone()),
+            };
+            let part = RatePart {
+                channel: channel.to_string(),
+                target,
+                kappa_mev2: k[b],
+                flavour,
+                rate_x1,
+                rate_x2,
+                rate,
+            };
+            Ok((source, part))
+        })
+        .collect();
+    let mut out: Vec<SourceRates> = Vec::new();
+    for (part, &(_, b, _)) in parts.into_iter().zip(&runs) {
+        let (source, part) = part?;
+        let source = src[source as usize].as_str();
         match out.iter_mut().find(|x| x.source == source) {
             Some(x) => x.parts.push(part),
             None => out.push(SourceRates {
@@ -571,7 +594,6 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
             }),
         }
     }
-    let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
     Ok((grid, out))
 }
 
