@@ -21,9 +21,10 @@
 //! Report format (UTF-8, one file per line, sorted by path):
 //! `<sha256 or ->\t<path as the stage opened it>`. The hash is the SHA-256
 //! of the bytes the stage actually read when the loader had them in memory
-//! (YAML, CSV, numeric tables), so an edit made while the stage runs cannot
-//! be recorded as the version the outputs were computed from; `-` when the
-//! file was streamed (Parquet) and the runner hashes it itself.
+//! (YAML, CSV, numeric tables, Parquet), so an edit made while the stage
+//! runs cannot be recorded as the version the outputs were computed from;
+//! `-` when a file was only opened, not read whole, and the runner hashes it
+//! itself.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,11 @@ pub fn record_hash(path: &Path, sha: Option<String>) {
             }
         }
     }
+}
+
+/// The SHA-256 recorded for `path`'s content, if it was read whole.
+pub fn recorded_hash(path: &Path) -> Option<String> {
+    READS.lock().ok()?.get(path).cloned().flatten()
 }
 
 /// Every file recorded so far, sorted, with the hash of its content when known.

@@ -10,7 +10,7 @@ use parquet::file::metadata::KeyValue;
 use serde_json::Value;
 
 use crate::error::{IoError, Result};
-use crate::fingerprint::file_sha256;
+use crate::fingerprint::input_sha256;
 
 /// A bad-input error raised by a stage itself (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +142,7 @@ impl Provenance {
     /// name is kept, so that runs in different directories stay
     /// byte-identical.
     pub fn input(mut self, role: &str, path: &Path) -> Result<Self> {
-        let sha = file_sha256(path)?;
+        let sha = input_sha256(path)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -227,12 +227,26 @@ pub struct TableReader {
 
 impl TableReader {
     /// Open and read a Parquet file.
+    ///
+    /// The file is read into memory once; its SHA-256 (recorded for the
+    /// provenance of the stage's outputs, see [`crate::fingerprint`]) is
+    /// computed from those bytes while the columns decode.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|err| IoError::Read {
+        let data = std::fs::read(path).map_err(|err| IoError::Read {
             path: path.to_path_buf(),
             err,
         })?;
-        crate::inputs::record(path, None);
+        let data = bytes::Bytes::from(data);
+        let (sha, table) = rayon::join(
+            || crate::fingerprint::sha256_hex(&data),
+            || Self::decode(path, data.clone()),
+        );
+        crate::inputs::record_hash(path, Some(sha));
+        table
+    }
+
+    /// Decode a Parquet file's bytes (`path` names it in errors).
+    fn decode(path: &Path, file: bytes::Bytes) -> Result<Self> {
         let perr = |msg: String| IoError::Parquet {
             path: path.to_path_buf(),
             msg,
@@ -272,8 +286,8 @@ impl TableReader {
             }
         }
         let schema = metadata.schema().clone();
-        // One batch per column, the columns decoded in parallel (each from
-        // its own open file): the default 1024-row batches cost an
+        // One batch per column, the columns decoded in parallel (each with
+        // its own view of the bytes): the default 1024-row batches cost an
         // Arrow array per column per 1024 rows, and decoding the 240k-row
         // rates table column after column was most of a downstream stage's
         // start-up.
@@ -282,12 +296,7 @@ impl TableReader {
         let columns: Vec<Result<ArrayRef>> = (0..schema.fields().len())
             .into_par_iter()
             .map(|i| {
-                // Its own open file: a cloned handle would share the read
-                // position with the other threads.
-                let f = std::fs::File::open(path).map_err(|err| IoError::Read {
-                    path: path.to_path_buf(),
-                    err,
-                })?;
+                let f = file.clone();
                 let mask = ProjectionMask::roots(metadata.parquet_schema(), [i]);
                 let reader =
                     ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata.clone())
@@ -749,6 +758,25 @@ mod tests {
             Err(IoError::ColumnType { found, .. }) => assert_eq!(found, "Utf8"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn provenance_hash_is_of_the_bytes_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        let t = Table::new().f64("x", "1", vec![1.0, 2.0]);
+        let bytes = t.to_parquet_bytes(&Provenance::new("s")).unwrap();
+        std::fs::write(&p, &bytes).unwrap();
+        TableReader::open(&p).unwrap();
+        // The file changes after the stage read it: its provenance keeps the
+        // hash of what was read, a fresh hash (the runner's) sees the change.
+        std::fs::write(&p, b"changed").unwrap();
+        let read = crate::fingerprint::sha256_hex(&bytes);
+        assert_eq!(crate::fingerprint::input_sha256(&p).unwrap(), read);
+        assert_eq!(
+            crate::fingerprint::file_sha256(&p).unwrap(),
+            crate::fingerprint::sha256_hex(b"changed")
+        );
     }
 
     #[test]
