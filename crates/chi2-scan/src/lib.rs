@@ -239,28 +239,38 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         all_models: &all_models,
         opts: &opts,
     };
-    let mut asimov_setup = None;
-    let (binned, calibration, data_kind) = match &cfg.data {
-        DataSource::Measured { path, delta } => {
-            let (b, c) = measured(ctx, path, delta, &inputs)?;
-            let kind = if c.is_some() {
-                DataKind::Surrogate
-            } else {
-                DataKind::UserData
-            };
-            (b, c, kind)
-        }
-        DataSource::Asimov {
-            detector,
-            threshold_kevee,
-            exposure_kg_day,
-        } => {
-            let overrides = (*threshold_kevee, *exposure_kg_day);
-            let (b, kind, setup) = asimov(ctx, detector, overrides, &response, &sources)?;
-            asimov_setup = Some(setup);
-            (b, None, kind)
-        }
+    // The binned data (a calibration scans Δ for one model and mass) and
+    // every model's response-folded kernels (independent of the data) side
+    // by side.
+    let data = || -> anyhow::Result<_> {
+        Ok(match &cfg.data {
+            DataSource::Measured { path, delta } => {
+                let (b, c) = measured(ctx, path, delta, &inputs)?;
+                let kind = if c.is_some() {
+                    DataKind::Surrogate
+                } else {
+                    DataKind::UserData
+                };
+                (b, c, kind, None)
+            }
+            DataSource::Asimov {
+                detector,
+                threshold_kevee,
+                exposure_kg_day,
+            } => {
+                let overrides = (*threshold_kevee, *exposure_kg_day);
+                let (b, kind, setup) = asimov(ctx, detector, overrides, &response, &sources)?;
+                (b, None, kind, Some(setup))
+            }
+        })
     };
+    let (data, bms) = rayon::join(data, || {
+        models
+            .par_iter()
+            .map(|model| BinnedModel::new(&response, &sources, model))
+            .collect::<Vec<_>>()
+    });
+    let (binned, calibration, data_kind, asimov_setup) = data?;
 
     let masses =
         cevns_physics::stats::log_grid(cfg.masses.min_mev, cfg.masses.max_mev, cfg.masses.points);
@@ -272,24 +282,26 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     let mut chi2_mins = std::collections::BTreeMap::new();
     let mut no_limit = std::collections::BTreeMap::new();
     let mut unresolved_points = std::collections::BTreeMap::new();
+    // Per model and mass, in one parallel pass over all of them: the binned
+    // polynomial (checked finite), χ²(g) with its pull products precomputed
+    // (no allocation per evaluation) and the coarse Δχ² row of the scan.
+    let n_m = masses.len();
+    let per_point: Vec<anyhow::Result<(PullChi2, Vec<f64>)>> = (0..models.len() * n_m)
+        .into_par_iter()
+        .map(|at| {
+            let (bm, m) = (&bms[at / n_m], masses[at % n_m]);
+            let p = bm.polynomial(&response, &grid, m);
+            check_finite_rates(&p, &bm.sigma, &models[at / n_m].name, m)?;
+            let c = PullChi2::new(&p, &binned, &bm.sigma);
+            let row = scan_row(&c, &gs);
+            Ok((c, row))
+        })
+        .collect();
+    let mut per_point = per_point.into_iter();
     for model in &models {
-        let bm = BinnedModel::new(&response, &sources, model);
-        // Per mass, in one parallel pass: the binned polynomial (checked
-        // finite), χ²(g) with its pull products precomputed (no allocation per
-        // evaluation) and the coarse Δχ² row of the scan.
-        let per_mass: Vec<anyhow::Result<(PullChi2, Vec<f64>)>> = masses
-            .par_iter()
-            .map(|&m| {
-                let p = bm.polynomial(&response, &grid, m);
-                check_finite_rates(&p, &bm.sigma, &model.name, m)?;
-                let c = PullChi2::new(&p, &binned, &bm.sigma);
-                let row = scan_row(&c, &gs);
-                Ok((c, row))
-            })
-            .collect();
-        let mut chi2s = Vec::with_capacity(masses.len());
-        let mut scan = Vec::with_capacity(masses.len());
-        for r in per_mass {
+        let mut chi2s = Vec::with_capacity(n_m);
+        let mut scan = Vec::with_capacity(n_m);
+        for r in per_point.by_ref().take(n_m) {
             let (c, row) = r?;
             chi2s.push(c);
             scan.push(row);
