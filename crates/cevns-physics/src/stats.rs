@@ -313,19 +313,31 @@ impl PullChi2 {
         if let Some((data, poly, sigma)) = &self.reference {
             return (poly.chi2(data, sigma, g), Form::Reference);
         }
+        // The pull count as a constant: the k×k loops unroll and lose their
+        // bounds checks.
         match self.k {
-            0..=2 => self.eval_fixed::<2>(g),
-            3..=4 => self.eval_fixed::<4>(g),
-            5..=8 => self.eval_fixed::<8>(g),
+            0 => self.eval_fixed::<0>(g),
+            1 => self.eval_fixed::<1>(g),
+            2 => self.eval_fixed::<2>(g),
+            3 => self.eval_fixed::<3>(g),
+            4 => self.eval_fixed::<4>(g),
+            5 => self.eval_fixed::<5>(g),
+            6 => self.eval_fixed::<6>(g),
+            7 => self.eval_fixed::<7>(g),
+            8 => self.eval_fixed::<8>(g),
+            9 => self.eval_fixed::<9>(g),
+            10 => self.eval_fixed::<10>(g),
+            11 => self.eval_fixed::<11>(g),
             _ => self.eval_fixed::<MAX_PULLS>(g),
         }
     }
 
-    /// [`Self::eval_form`] with stack arrays of K ≥ k pulls.
+    /// [`Self::eval_form`] for exactly K = k pulls (stack arrays).
     #[allow(clippy::needless_range_loop)] // dense k×k index loops (Cholesky)
     fn eval_fixed<const K: usize>(&self, g: f64) -> (f64, Form) {
         let s = g * g;
-        let k = self.k;
+        debug_assert_eq!(self.k, K);
+        let k = K;
         let rr = eval4(&self.rr, s);
         let mut a = [[0.0; K]; K];
         let mut b = [0.0; K];
@@ -408,7 +420,7 @@ impl PullChi2 {
     /// 4e-11 with the same sum taken in another column order, while values
     /// marked NaN differed by up to 90 % between the two orders.)
     fn sum_of_squares<const K: usize>(&self, s: f64) -> (f64, Form) {
-        let k = self.k;
+        let k = K;
         let mut rm = [[0.0; K]; K];
         for (p, row) in rm.iter_mut().enumerate().take(k) {
             row[p] = 1.0;
@@ -905,6 +917,67 @@ mod tests {
             if g >= 1e-2 {
                 assert_eq!(form, Form::SumOfSquares, "g = {g:e}");
             }
+        }
+    }
+
+    #[test]
+    fn every_pull_count_agrees_with_the_reference_implementation() {
+        // k = 0 ..= MAX_PULLS pulled sources (each k has its own unrolled
+        // evaluation), both forms, against pull_chi2.
+        let n = 16;
+        for k in 0..=MAX_PULLS {
+            let shape = |j: usize, i: usize| 1.0 + ((i + 1) * (j + 2)) as f64 % 11.0;
+            let poly = Polynomial {
+                r0: (0..=k)
+                    .map(|j| (0..n).map(|i| shape(j, i)).collect())
+                    .collect(),
+                // (The unpulled source has no Z' rate: the pulls can absorb
+                // all of it, which is where the expanded form cancels.)
+                r1: (0..=k)
+                    .map(|j| {
+                        (0..n)
+                            .map(|i| -1e8 * shape(j + 1, i) * f64::from(j < k))
+                            .collect()
+                    })
+                    .collect(),
+                r2: (0..=k)
+                    .map(|j| {
+                        (0..n)
+                            .map(|i| 1e16 * shape(j + 3, i) * f64::from(j < k))
+                            .collect()
+                    })
+                    .collect(),
+            };
+            // Data near the SM expectation (a few Δ off in each bin).
+            let sm = |i: usize| (0..=k).map(|j| shape(j, i)).sum::<f64>();
+            let data = BinnedData {
+                residual: (0..n).map(|i| sm(i) + [1.0, -0.5, 2.0][i % 3]).collect(),
+                delta: vec![0.5; n],
+            };
+            // The last source has no pull.
+            let sigma: Vec<f64> = (0..=k)
+                .map(|j| if j < k { 0.1 + 0.01 * j as f64 } else { 0.0 })
+                .collect();
+            let fast = PullChi2::new(&poly, &data, &sigma);
+            let mut seen = (0, 0);
+            for g in log_grid(1e-9, 1e-3, 61) {
+                let reference = poly.chi2(&data, &sigma, g);
+                let (v, form) = fast.eval_form(g);
+                match form {
+                    Form::Expanded => seen.0 += 1,
+                    Form::SumOfSquares => seen.1 += 1,
+                    Form::Reference | Form::Unresolved => continue,
+                }
+                assert!(
+                    (v / reference - 1.0).abs() < 1e-9,
+                    "k = {k}, g = {g:e}: {v} vs {reference} ({form:?})"
+                );
+            }
+            // (Without pulls nothing cancels: the expanded form throughout.)
+            assert!(
+                seen.0 > 5 && (k == 0 || seen.1 > 5),
+                "k = {k}: both regimes tested: {seen:?}"
+            );
         }
     }
 

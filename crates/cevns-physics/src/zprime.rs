@@ -144,7 +144,7 @@ pub fn binned_zprime(
 /// order, zero columns skipped), so the result is the straightforward
 /// [`binned_zprime`] bit for bit whenever the sources list their scatterers
 /// in one order, as rate-convolve writes them (otherwise equal to rounding).
-/// No allocation per mass beyond the result and three scratch buffers.
+/// No allocation per mass beyond the result and two scratch buffers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedModel {
     /// SM binned rate per source.
@@ -157,6 +157,41 @@ pub struct BinnedModel {
 
 /// Sources processed together per accumulator block (f64 lanes).
 const LANES: usize = 2;
+
+/// [Σ_k a1_k d_k, Σ_k a2_k d_k²] of one recoil point, LANES sources at once,
+/// propagators k in order (0 + x = x: the first term is exact).
+#[inline(always)]
+fn kernel_sum(c1: &[[f64; LANES]], c2: &[[f64; LANES]], d: &[f64]) -> [[f64; LANES]; 2] {
+    let (mut y1, mut y2) = ([0.0; LANES], [0.0; LANES]);
+    for ((c1, c2), &d) in c1.iter().zip(c2).zip(d) {
+        for i in 0..LANES {
+            y1[i] += c1[i] * d;
+            y2[i] += c2[i] * d * d;
+        }
+    }
+    [y1, y2]
+}
+
+/// [`kernel_sum`] of every recoil point, appended to `v`, for NP
+/// propagators (a fixed count: the loop over them unrolls).
+fn kernel_sums<const NP: usize>(
+    a1: &[[f64; LANES]],
+    a2: &[[f64; LANES]],
+    inv_d: &[f64],
+    v: &mut Vec<[[f64; LANES]; 2]>,
+) {
+    let (a1, a2, d) = (
+        a1.as_chunks::<NP>().0,
+        a2.as_chunks::<NP>().0,
+        inv_d.as_chunks::<NP>().0,
+    );
+    v.extend(
+        a1.iter()
+            .zip(a2)
+            .zip(d)
+            .map(|((c1, c2), d)| kernel_sum(c1, c2, d)),
+    );
+}
 
 /// The kernels of every source whose recoils go through one response part.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,11 +330,11 @@ impl BinnedModel {
         let m2 = m_mev * m_mev;
         let mut r1 = vec![vec![0.0; nb]; self.r0.len()];
         let mut r2 = vec![vec![0.0; nb]; self.r0.len()];
-        let (mut v1, mut v2, mut inv_d) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut v, mut inv_d) = (Vec::new(), Vec::new());
         for pl in &self.parts {
             let resp = &response.parts()[pl.part].1;
             let act = resp.active();
-            let (n, np, nk) = (act.len(), pl.two_m.len(), pl.blocks);
+            let (n, np) = (act.len(), pl.two_m.len());
             // 1/D per (recoil point, propagator), once per mass, as far as
             // any kernel reaches.
             let reach = pl.extent.first().copied().unwrap_or(0);
@@ -309,52 +344,46 @@ impl BinnedModel {
                 let t_mev = kev_to_mev(t_kev);
                 inv_d.extend(pl.two_m.iter().map(|&two_m| 1.0 / (m2 + two_m * t_mev)));
             }
-            // v[block][t]: Σ_k a_k/D_k per recoil point, LANES sources at
-            // once, propagators in order (0 + x = x: the first term is exact),
-            // up to the block's extent (zero beyond).
-            // (Only columns below a block's extent are written and read.)
-            v1.resize(nk * n, [0.0; LANES]);
-            v2.resize(nk * n, [0.0; LANES]);
             for (block, &ext) in pl.extent.iter().enumerate() {
+                // v(t) = [Σ_k a1_k/D_k, Σ_k a2_k/D_k²] per recoil point up to
+                // the block's extent (zero beyond), LANES sources at once,
+                // propagators in order (0 + x = x: the first term is exact).
+                // Only the columns written here are read (no zero fill).
                 let at = block * n * np;
-                let coef = pl.a1[at..at + ext * np]
-                    .chunks_exact(np)
-                    .zip(pl.a2[at..at + ext * np].chunks_exact(np))
-                    .zip(inv_d.chunks_exact(np));
-                let out = v1[block * n..block * n + ext]
-                    .iter_mut()
-                    .zip(&mut v2[block * n..block * n + ext]);
-                for (((c1, c2), d), (x1, x2)) in coef.zip(out) {
-                    let (mut y1, mut y2) = ([0.0; LANES], [0.0; LANES]);
-                    for ((c1, c2), &d) in c1.iter().zip(c2).zip(d) {
-                        for i in 0..LANES {
-                            y1[i] += c1[i] * d;
-                            y2[i] += c2[i] * d * d;
-                        }
+                let (a1, a2) = (&pl.a1[at..at + ext * np], &pl.a2[at..at + ext * np]);
+                v.clear();
+                match np {
+                    1 => kernel_sums::<1>(a1, a2, &inv_d, &mut v),
+                    2 => kernel_sums::<2>(a1, a2, &inv_d, &mut v),
+                    3 => kernel_sums::<3>(a1, a2, &inv_d, &mut v),
+                    4 => kernel_sums::<4>(a1, a2, &inv_d, &mut v),
+                    5 => kernel_sums::<5>(a1, a2, &inv_d, &mut v),
+                    6 => kernel_sums::<6>(a1, a2, &inv_d, &mut v),
+                    7 => kernel_sums::<7>(a1, a2, &inv_d, &mut v),
+                    8 => kernel_sums::<8>(a1, a2, &inv_d, &mut v),
+                    9 => kernel_sums::<9>(a1, a2, &inv_d, &mut v),
+                    _ => v.extend(
+                        a1.chunks_exact(np)
+                            .zip(a2.chunks_exact(np))
+                            .zip(inv_d.chunks_exact(np))
+                            .map(|((c1, c2), d)| kernel_sum(c1, c2, d)),
+                    ),
+                }
+                // outᵢ += Σ_t Wᵢₜ v(t) over each row's non-zero columns below
+                // the extent, in column order. Each source sits in one block,
+                // so its sums are the same whichever loop runs outside.
+                for (b, span) in resp.row_spans().iter().enumerate() {
+                    if span.is_empty() {
+                        continue;
                     }
-                    *x1 = y1;
-                    *x2 = y2;
-                }
-            }
-            // outᵢ += Σ_t Wᵢₜ v(t) over each row's non-zero columns, in
-            // column order (the zero columns past a block's extent add
-            // nothing and are skipped).
-            for (b, span) in resp.row_spans().iter().enumerate() {
-                if span.is_empty() {
-                    continue;
-                }
-                let row = &resp.w[b * resp.n_t..(b + 1) * resp.n_t];
-                let lo = span.start - act.start;
-                for (block, &ext) in pl.extent.iter().enumerate() {
+                    let lo = span.start - act.start;
                     let hi = (span.end - act.start).min(ext);
                     if hi <= lo {
                         continue;
                     }
+                    let row = &resp.w[b * resp.n_t + act.start + lo..b * resp.n_t + act.start + hi];
                     let (mut s1, mut s2) = ([0.0; LANES], [0.0; LANES]);
-                    let ys = v1[block * n + lo..block * n + hi]
-                        .iter()
-                        .zip(&v2[block * n + lo..block * n + hi]);
-                    for (&wt, (y1, y2)) in row[act.start + lo..act.start + hi].iter().zip(ys) {
+                    for (&wt, [y1, y2]) in row.iter().zip(&v[lo..hi]) {
                         for i in 0..LANES {
                             s1[i] += wt * y1[i];
                             s2[i] += wt * y2[i];
@@ -582,6 +611,34 @@ mod tests {
             assert!(got.r1[3][..4].iter().all(|v| *v != 0.0));
             assert!(got.r1[4][..3].iter().all(|v| *v != 0.0));
             assert_eq!(got.r1[4][3], 0.0);
+        }
+    }
+
+    #[test]
+    fn any_number_of_propagators_gives_the_straightforward_polynomial() {
+        // 1 to 11 isotopes of one element: the unrolled kernel sums (up to
+        // 9 propagators) and the general loop beyond.
+        let (grid, resp, _) = setup();
+        let model = model();
+        let n = grid.len();
+        for isotopes in 1..=11u32 {
+            let ge = |i: u32| nucleus(68 + i, 63_000.0 + 930.0 * f64::from(i));
+            let sources: Vec<SourceRates> = (0..3)
+                .map(|s| SourceRates {
+                    source: format!("s{s}"),
+                    sigma_frac: 0.1,
+                    parts: (0..isotopes)
+                        .map(|i| part(ge(i), Flavour::E, n, 0.1 + 0.07 * f64::from(i + 3 * s)))
+                        .collect(),
+                })
+                .collect();
+            let bm = BinnedModel::new(&resp, &sources, &model);
+            assert_eq!(bm.parts[0].two_m.len(), isotopes as usize);
+            for m in [1e-3, 1.0, 1e3] {
+                let got = bm.polynomial(&resp, &grid, m);
+                let want = reference(&resp, &grid, &sources, &model, m);
+                assert_eq!(got, want, "{isotopes} isotopes, m = {m}");
+            }
         }
     }
 }
