@@ -211,6 +211,87 @@ fn limits_match_the_stored_reference() {
 }
 
 #[test]
+fn a_chi2_minimum_away_from_g_zero_sets_the_limits() {
+    // A mild excess in the lowest bin: the Z' rate improves the fit up to
+    // some g > 0, so the minimum is below χ²(0). chi2-scan then finds every
+    // limit in its second pass (the first assumes the minimum is χ²(0)).
+    // Check the limit's definition with the library: χ²(g90) − χ²_min = 4.605.
+    let c = chain();
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
+    let mut csv = String::new();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(',').collect();
+        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
+            let obs = if f[0] == "0.16" { "0.05" } else { "0" };
+            csv.push_str(&format!("{},{},{obs},0,0.05\n", f[0], f[1]));
+        } else {
+            csv.push_str(l);
+            csv.push('\n');
+        }
+    }
+    let data = dir.path().join("data.csv");
+    std::fs::write(&data, csv).unwrap();
+    let mut a = scan_args(dir.path(), "limits");
+    for (flag, value) in [
+        ("--rates", "rates.parquet"),
+        ("--response", "response.parquet"),
+    ] {
+        let i = a.iter().position(|x| x == flag).unwrap();
+        a[i + 1] = s(&c.out.join(value)).to_string();
+    }
+    let i = a.iter().position(|x| x == "--data").unwrap();
+    a[i + 1] = s(&data).to_string();
+    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
+    a.drain(i..i + 6);
+    a.extend(["--model-names", "B-L", "--m-points", "41"].map(String::from));
+    ok(
+        "chi2-scan",
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+
+    let t = TableReader::open(&dir.path().join("limits.parquet")).unwrap();
+    let chi2_min = t.meta_json("cevns.extra").unwrap()["chi2_min"]["B-L"]
+        .as_f64()
+        .unwrap();
+    let (grid, sources) = cevns_io::schema::read_rates(&c.out.join("rates.parquet")).unwrap();
+    let resp = cevns_io::schema::read_response(&c.out.join("response.parquet"), &grid).unwrap();
+    let models = cevns_io::data::load_models(&repo().join("data/models/u1prime.yaml")).unwrap();
+    let model = cevns_physics::model::find(&models, "B-L").unwrap();
+    let set = cevns_io::data::load_dataset(&data).unwrap();
+    let binned = cevns_physics::stats::BinnedData {
+        residual: set
+            .r_obs
+            .iter()
+            .zip(&set.background)
+            .map(|(o, b)| o - b)
+            .collect(),
+        delta: set.delta.unwrap(),
+    };
+    let bm = cevns_physics::rate::BinnedModel::new(&resp, &sources, model);
+    let g90 = limits(&dir.path().join("limits.parquet"));
+    assert_eq!(g90.len(), 41);
+    let threshold = cevns_physics::units::delta_chi2_90cl_2dof();
+    for (_, m, g) in g90.iter().step_by(8) {
+        let chi2 = cevns_physics::stats::PullChi2::new(
+            &bm.polynomial(&resp, &grid, *m),
+            &binned,
+            &bm.sigma,
+        );
+        assert!(
+            chi2.eval(0.0) - chi2_min > 0.5,
+            "m = {m}: the minimum must lie away from g = 0 for this test"
+        );
+        assert!(g.is_finite(), "m = {m}: no limit");
+        let d = chi2.eval(*g) - chi2_min;
+        assert!(
+            (d - threshold).abs() < 1e-6,
+            "m = {m}: Δχ²(g90 = {g:e}) = {d}"
+        );
+    }
+}
+
+#[test]
 fn stages_are_deterministic() {
     let c = chain();
     let dir = tempfile::tempdir().unwrap();

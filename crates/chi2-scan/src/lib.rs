@@ -286,28 +286,55 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     // polynomial (checked finite), χ²(g) with its pull products precomputed
     // (no allocation per evaluation) and the coarse Δχ² row of the scan.
     let n_m = masses.len();
-    let per_point: Vec<anyhow::Result<(PullChi2, Vec<f64>)>> = (0..models.len() * n_m)
+    // χ²(g = 0) per model: the Z' terms vanish, so every mass gives it (taken
+    // at the first). Where no scan point lies below it, it is the model's
+    // χ² minimum, and a mass's limit can be found in the same pass as its
+    // scan row, without keeping its χ²(g) for a second pass.
+    let chi2_0s: Vec<f64> = bms
+        .par_iter()
+        .map(|bm| {
+            let p = bm.polynomial(&response, &grid, masses[0]);
+            PullChi2::new(&p, &binned, &bm.sigma).eval(0.0)
+        })
+        .collect();
+    let per_point: Vec<anyhow::Result<Point>> = (0..models.len() * n_m)
         .into_par_iter()
         .map(|at| {
-            let (bm, m) = (&bms[at / n_m], masses[at % n_m]);
+            let (im, m) = (at / n_m, masses[at % n_m]);
+            let bm = &bms[im];
             let p = bm.polynomial(&response, &grid, m);
-            check_finite_rates(&p, &bm.sigma, &models[at / n_m].name, m)?;
+            check_finite_rates(&p, &bm.sigma, &models[im].name, m)?;
             let c = PullChi2::new(&p, &binned, &bm.sigma);
             let row = scan_row(&c, &gs);
-            Ok((c, row))
+            let point = if row.iter().any(|&v| v < chi2_0s[im]) {
+                // This mass lowers the minimum: its limit (and every other
+                // mass's) waits for the final one.
+                Point {
+                    row,
+                    limit: None,
+                    chi2: Some(c),
+                }
+            } else {
+                let limit = limit_in_range(|g| c.eval(g), &gs, &row, chi2_0s[im], &opts);
+                Point {
+                    row,
+                    limit: Some(limit),
+                    chi2: None,
+                }
+            };
+            pb.inc(1);
+            Ok(point)
         })
         .collect();
     let mut per_point = per_point.into_iter();
-    for model in &models {
-        let mut chi2s = Vec::with_capacity(n_m);
-        let mut scan = Vec::with_capacity(n_m);
+    for (im, model) in models.iter().enumerate() {
+        let mut points = Vec::with_capacity(n_m);
         for r in per_point.by_ref().take(n_m) {
-            let (c, row) = r?;
-            chi2s.push(c);
-            scan.push(row);
+            points.push(r?);
         }
-        let chi2_0 = chi2s[0].eval(0.0);
-        if !chi2_0.is_finite() || scan.iter().flatten().any(|c| c.is_infinite()) {
+        let scan: Vec<&[f64]> = points.iter().map(|p| p.row.as_slice()).collect();
+        let chi2_0 = chi2_0s[im];
+        if !chi2_0.is_finite() || scan.iter().copied().flatten().any(|c| c.is_infinite()) {
             anyhow::bail!(
                 "model `{}`: χ² is not finite on the scan grid (rates or Δ out of range)",
                 model.name
@@ -317,6 +344,7 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         // precision (PullChi2's Form::Unresolved).
         let chi2_min = scan
             .iter()
+            .copied()
             .flatten()
             .copied()
             .filter(|c| !c.is_nan())
@@ -371,16 +399,36 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         }
         chi2_mins.insert(model.name.clone(), chi2_min);
         // The coarse crossing comes from the scan already made; only the
-        // root refinement evaluates χ² again.
-        let limits: Vec<Limit> = chi2s
-            .par_iter()
-            .zip(&scan)
-            .map(|(c, row)| {
-                let l = limit_in_range(|g| c.eval(g), &gs, row, chi2_min, &opts);
-                pb.inc(1);
-                l
-            })
-            .collect();
+        // root refinement evaluates χ² again. Found in the first pass where
+        // the minimum is χ²(0); otherwise again for every mass, with χ²(g)
+        // rebuilt where it was not kept.
+        let limits: Vec<Limit> = if chi2_min.to_bits() == chi2_0.to_bits() {
+            points.iter().filter_map(|p| p.limit).collect()
+        } else {
+            points
+                .par_iter()
+                .zip(&masses)
+                .map(|(p, &m)| {
+                    let bm = &bms[im];
+                    let rebuilt;
+                    let c = match &p.chi2 {
+                        Some(c) => c,
+                        None => {
+                            rebuilt = PullChi2::new(
+                                &bm.polynomial(&response, &grid, m),
+                                &binned,
+                                &bm.sigma,
+                            );
+                            &rebuilt
+                        }
+                    };
+                    limit_in_range(|g| c.eval(g), &gs, &p.row, chi2_min, &opts)
+                })
+                .collect()
+        };
+        if limits.len() != n_m {
+            anyhow::bail!("internal: {} limits for {n_m} masses", limits.len());
+        }
         let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
         let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
         if below > 0 {
@@ -420,7 +468,12 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
             model: model.name.clone(),
             masses_mev: masses.clone(),
             couplings: gs.clone(),
-            delta_chi2: scan.iter().flatten().map(|c| c - chi2_min).collect(),
+            delta_chi2: scan
+                .iter()
+                .copied()
+                .flatten()
+                .map(|c| c - chi2_min)
+                .collect(),
         });
         limit_curves.push(ModelLimit {
             model: model.name.clone(),
@@ -481,6 +534,15 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         scan: scan_blocks,
         provenance: prov,
     })
+}
+
+/// One (model, mass) point of the first pass: its Δχ² scan row, and its
+/// limit when χ²(0) is the model's minimum, or else its χ²(g) for the second
+/// pass (only where the row goes below χ²(0)).
+struct Point {
+    row: Vec<f64>,
+    limit: Option<Limit>,
+    chi2: Option<PullChi2>,
 }
 
 /// The tables every data path needs.
