@@ -151,12 +151,14 @@ fn main() -> ExitCode {
         let mut out = OutputSet::new(&[&args.out_limits, &args.out_csv, &args.out_scan])?;
         let res = chi2_scan::run(&args.config()?, &args.common)?;
         let prov = &res.provenance;
-        out.write_bytes(
-            &args.out_limits,
-            &res.limits_table().to_parquet_bytes(prov)?,
-        )?;
+        // The two tables are encoded side by side.
+        let (limits, scan) = rayon::join(
+            || res.limits_table().to_parquet_bytes(prov),
+            || res.scan_table().to_parquet_bytes(prov),
+        );
+        out.write_bytes(&args.out_limits, &limits?)?;
         out.write_bytes(&args.out_csv, &res.csv_bytes())?;
-        out.write_bytes(&args.out_scan, &res.scan_table().to_parquet_bytes(prov)?)?;
+        out.write_bytes(&args.out_scan, &scan?)?;
         out.commit()?;
         args.common
             .log(format!("chi2-scan: wrote {}", args.out_limits.display()));
