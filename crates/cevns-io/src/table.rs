@@ -545,6 +545,38 @@ impl TableReader {
         Ok(codes.iter().map(|&c| values[c as usize].clone()).collect())
     }
 
+    /// A string column as names and one key per row into them, the keys
+    /// borrowed from the decoded dictionary when the column is one (no
+    /// per-row work). Equal keys name equal strings; unlike
+    /// [`TableReader::str_codes`], two keys may name the same string and
+    /// names may go unused.
+    pub fn str_keys(&self, name: &str) -> Result<(Vec<String>, Cow<'_, [i32]>)> {
+        let cols = self.columns_ref(name)?;
+        if let [a] = cols[..]
+            && let Some(dict) = a.as_any().downcast_ref::<DictionaryArray<Int32Type>>()
+            && let Some(names) = dict.values().as_any().downcast_ref::<StringArray>()
+            && dict.keys().null_count() == 0
+        {
+            let keys = &dict.keys().values()[..];
+            let n = i32::try_from(names.len()).unwrap_or(i32::MAX);
+            let (lo, hi) = keys
+                .iter()
+                .fold((0, -1), |(lo, hi): (i32, i32), &k| (lo.min(k), hi.max(k)));
+            if lo >= 0 && hi < n {
+                let names = (0..names.len())
+                    .map(|i| names.value(i).to_string())
+                    .collect();
+                return Ok((names, Cow::Borrowed(keys)));
+            }
+        }
+        let (names, codes) = self.str_codes(name)?;
+        let keys = codes
+            .into_iter()
+            .map(|c| i32::try_from(c).unwrap_or(i32::MAX))
+            .collect();
+        Ok((names, Cow::Owned(keys)))
+    }
+
     /// A string column as its distinct values (in order of first
     /// appearance) and each row's index into them: one allocation per
     /// distinct value instead of one per row, for long tables of few names.
@@ -752,6 +784,11 @@ mod tests {
         assert_eq!(back, col);
         assert_eq!(r.str("s").unwrap(), col);
         assert!(r.str_codes("missing").is_err());
+        // Keys borrowed from the dictionary name the same rows.
+        let (names, keys) = r.str_keys("s").unwrap();
+        assert!(matches!(keys, Cow::Borrowed(_)));
+        let back: Vec<&str> = keys.iter().map(|&k| names[k as usize].as_str()).collect();
+        assert_eq!(back, col);
         // A string column read where a number is expected names its type
         // as written (Utf8), not as decoded (a dictionary).
         match r.f64_ref("s") {
@@ -795,6 +832,9 @@ mod tests {
         let (values, codes) = r.str_codes("s").unwrap();
         assert_eq!(values, col);
         assert_eq!(codes[30_000..], [0, 1, 2, 3, 4]);
+        let (names, keys) = r.str_keys("s").unwrap();
+        let back: Vec<String> = keys.iter().map(|&k| names[k as usize].clone()).collect();
+        assert_eq!(back, mixed);
     }
 
     #[test]

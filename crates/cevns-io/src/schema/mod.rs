@@ -486,8 +486,8 @@ pub fn rates_table(grid: &RecoilGrid, sources: &[SourceRates]) -> Table {
 pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let t = TableReader::open(path)?;
     t.expect_stage("rate-convolve")?;
-    // Few distinct names over many rows: read them as codes.
-    let ((src, src_i), (fl, fl_i)) = (t.str_codes("source")?, t.str_codes("flavour")?);
+    // Few distinct names over many rows: read them as keys into the names.
+    let ((src, src_i), (fl, fl_i)) = (t.str_keys("source")?, t.str_keys("flavour")?);
     // The numeric columns are borrowed from the decoded file, not copied.
     let (a, z, n) = (t.u32_ref("a")?, t.u32_ref("z")?, t.u32_ref("n")?);
     let (m, k, s, tk, r) = (
@@ -506,7 +506,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     }
     let (ch, x1, x2) = if t.has("channel") {
         (
-            Some(t.str_codes("channel")?),
+            Some(t.str_keys("channel")?),
             Some(t.f64_ref("dr_dt_x1")?),
             Some(t.f64_ref("dr_dt_x2")?),
         )
@@ -527,7 +527,7 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     same_grid(path, &mut grid, &tk[b0..e0])?;
     let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
     // One part per run of rows, built side by side (each copies its rates).
-    let parts: Vec<Result<(u32, RatePart)>> = runs
+    let parts: Vec<Result<(i32, RatePart)>> = runs
         .par_iter()
         .map(|&((source, flavour, channel, _, _), b, e)| {
             if grid.points() != &tk[b..e] {
