@@ -210,6 +210,27 @@ fn limits_match_the_stored_reference() {
     eprintln!("largest relative change of g90 vs the stored reference: {worst:e}");
 }
 
+/// The CDEX-10 surrogate's bins with R_obs = `obs` in the lowest (0.16 keVee)
+/// and 0 elsewhere, no background and Δ = 0.05 everywhere, written to
+/// `dir/data.csv`.
+fn surrogate_with_lowest_bin(dir: &Path, obs: &str) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
+    let mut out = String::new();
+    for l in text.lines() {
+        let f: Vec<&str> = l.split(',').collect();
+        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
+            let o = if f[0] == "0.16" { obs } else { "0" };
+            out.push_str(&format!("{},{},{o},0,0.05\n", f[0], f[1]));
+        } else {
+            out.push_str(l);
+            out.push('\n');
+        }
+    }
+    let data = dir.join("data.csv");
+    std::fs::write(&data, out).unwrap();
+    data
+}
+
 #[test]
 fn a_chi2_minimum_away_from_g_zero_sets_the_limits() {
     // A mild excess in the lowest bin: the Z' rate improves the fit up to
@@ -218,20 +239,7 @@ fn a_chi2_minimum_away_from_g_zero_sets_the_limits() {
     // Check the limit's definition with the library: χ²(g90) − χ²_min = 4.605.
     let c = chain();
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
-    let mut csv = String::new();
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(',').collect();
-        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            let obs = if f[0] == "0.16" { "0.05" } else { "0" };
-            csv.push_str(&format!("{},{},{obs},0,0.05\n", f[0], f[1]));
-        } else {
-            csv.push_str(l);
-            csv.push('\n');
-        }
-    }
-    let data = dir.path().join("data.csv");
-    std::fs::write(&data, csv).unwrap();
+    let data = surrogate_with_lowest_bin(dir.path(), "0.05");
     let mut a = scan_args(dir.path(), "limits");
     for (flag, value) in [
         ("--rates", "rates.parquet"),

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{chain, scan_args};
+use super::{chain, scan_args, surrogate_with_lowest_bin};
 use crate::common::{bin, ok, repo, run, s};
 
 /// A scratch dir holding copies of the chain's rates/response.
@@ -498,20 +498,7 @@ fn an_excess_gives_no_limit_and_says_so() {
     // Δχ² above threshold already at --g-min is not a limit (issue 10:
     // before, g90 = g_min was written as a limit).
     let dir = scratch();
-    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
-    let mut out = String::new();
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(',').collect();
-        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            let obs = if f[0] == "0.16" { "0.5" } else { "0" };
-            out.push_str(&format!("{},{},{obs},0,0.05\n", f[0], f[1]));
-        } else {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    let data = dir.path().join("data.csv");
-    std::fs::write(&data, out).unwrap();
+    let data = surrogate_with_lowest_bin(dir.path(), "0.5");
     let mut a = scan_with(dir.path(), Some(&data), &[]);
     let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
     a.drain(i..i + 6);
