@@ -210,17 +210,15 @@ fn limits_match_the_stored_reference() {
     eprintln!("largest relative change of g90 vs the stored reference: {worst:e}");
 }
 
-/// The CDEX-10 surrogate's bins with R_obs = `obs` in the lowest (0.16 keVee)
-/// and 0 elsewhere, no background and Δ = 0.05 everywhere, written to
-/// `dir/data.csv`.
-fn surrogate_with_lowest_bin(dir: &Path, obs: &str) -> PathBuf {
+/// The CDEX-10 surrogate with each bin's `rate_obs,background,delta`
+/// replaced by `fields(lower edge as written)`, written to `dir/data.csv`.
+fn surrogate_bins(dir: &Path, fields: impl Fn(&str) -> String) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
     let mut out = String::new();
     for l in text.lines() {
         let f: Vec<&str> = l.split(',').collect();
         if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            let o = if f[0] == "0.16" { obs } else { "0" };
-            out.push_str(&format!("{},{},{o},0,0.05\n", f[0], f[1]));
+            out.push_str(&format!("{},{},{}\n", f[0], f[1], fields(f[0])));
         } else {
             out.push_str(l);
             out.push('\n');
@@ -229,6 +227,15 @@ fn surrogate_with_lowest_bin(dir: &Path, obs: &str) -> PathBuf {
     let data = dir.join("data.csv");
     std::fs::write(&data, out).unwrap();
     data
+}
+
+/// The surrogate's bins with R_obs = `obs` in the lowest (0.16 keVee) and 0
+/// elsewhere, no background and Δ = 0.05 everywhere.
+fn surrogate_with_lowest_bin(dir: &Path, obs: &str) -> PathBuf {
+    surrogate_bins(dir, |lo| {
+        let o = if lo == "0.16" { obs } else { "0" };
+        format!("{o},0,0.05")
+    })
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{chain, scan_args, surrogate_with_lowest_bin};
+use super::{chain, scan_args, surrogate_bins, surrogate_with_lowest_bin};
 use crate::common::{bin, ok, repo, run, s};
 
 /// A scratch dir holding copies of the chain's rates/response.
@@ -156,20 +156,7 @@ fn calibration_target_outside_the_coupling_range_exits_2() {
 /// The CDEX-10 surrogate with every bin's `rate_obs,background,delta`
 /// replaced by `fields`, written to `dir/data.csv`.
 fn surrogate_with_bins(dir: &Path, fields: &str) -> PathBuf {
-    let text = std::fs::read_to_string(repo().join("data/cdex10/surrogate.csv")).unwrap();
-    let mut out = String::new();
-    for l in text.lines() {
-        let f: Vec<&str> = l.split(',').collect();
-        if f.len() == 5 && f[0].parse::<f64>().is_ok() {
-            out.push_str(&format!("{},{},{fields}\n", f[0], f[1]));
-        } else {
-            out.push_str(l);
-            out.push('\n');
-        }
-    }
-    let data = dir.join("data.csv");
-    std::fs::write(&data, out).unwrap();
-    data
+    surrogate_bins(dir, |_| fields.to_string())
 }
 
 #[test]
