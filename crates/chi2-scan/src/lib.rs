@@ -285,48 +285,43 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     let mut chi2_mins = std::collections::BTreeMap::new();
     let mut no_limit = std::collections::BTreeMap::new();
     let mut unresolved_points = std::collections::BTreeMap::new();
-    // Per model and mass, in one parallel pass over all of them: the binned
-    // polynomial (checked finite), χ²(g) with its pull products precomputed
-    // (no allocation per evaluation) and the coarse Δχ² row of the scan.
     let n_m = masses.len();
+    // χ²(g) of model `im` at mass `m`: the binned polynomial (checked
+    // finite) with its pull products precomputed (no allocation per
+    // evaluation).
+    let chi2_at = |im: usize, m: f64| -> anyhow::Result<PullChi2> {
+        let bm = &bms[im];
+        let p = bm.polynomial(&response, &grid, m);
+        check_finite_rates(&p, &bm.sigma, &models[im].name, m)?;
+        Ok(PullChi2::new(&p, &binned, &bm.sigma))
+    };
     // χ²(g = 0) per model: the Z' terms vanish, so every mass gives it (taken
     // at the first). Where no scan point lies below it, it is the model's
     // χ² minimum, and a mass's limit can be found in the same pass as its
     // scan row, without keeping its χ²(g) for a second pass.
-    let chi2_0s: Vec<f64> = bms
-        .par_iter()
-        .map(|bm| {
-            let p = bm.polynomial(&response, &grid, masses[0]);
-            PullChi2::new(&p, &binned, &bm.sigma).eval(0.0)
-        })
+    let chi2_0s: Vec<anyhow::Result<f64>> = (0..models.len())
+        .into_par_iter()
+        .map(|im| Ok(chi2_at(im, masses[0])?.eval(0.0)))
         .collect();
+    // (The first failing model in order, as in the rest of the scan.)
+    let chi2_0s: Vec<f64> = chi2_0s.into_iter().collect::<anyhow::Result<_>>()?;
+    // Per model and mass, in one parallel pass over all of them: χ²(g), the
+    // coarse Δχ² row of the scan and (usually) the limit.
     let per_point: Vec<anyhow::Result<Point>> = (0..models.len() * n_m)
         .into_par_iter()
         .map(|at| {
             let (im, m) = (at / n_m, masses[at % n_m]);
-            let bm = &bms[im];
-            let p = bm.polynomial(&response, &grid, m);
-            check_finite_rates(&p, &bm.sigma, &models[im].name, m)?;
-            let c = PullChi2::new(&p, &binned, &bm.sigma);
+            let c = chi2_at(im, m)?;
             let row = scan_row(&c, &gs);
-            let point = if row.iter().any(|&v| v < chi2_0s[im]) {
-                // This mass lowers the minimum: its limit (and every other
-                // mass's) waits for the final one.
-                Point {
-                    row,
-                    limit: None,
-                    chi2: Some(c),
-                }
+            // A mass whose row lowers the minimum keeps its χ²(g): its limit
+            // (and every other mass's) waits for the final minimum.
+            let first = if row.iter().any(|&v| v < chi2_0s[im]) {
+                FirstPass::Kept(Box::new(c))
             } else {
-                let limit = limit_in_range(|g| c.eval(g), &gs, &row, chi2_0s[im], &opts);
-                Point {
-                    row,
-                    limit: Some(limit),
-                    chi2: None,
-                }
+                FirstPass::Limit(limit_in_range(|g| c.eval(g), &gs, &row, chi2_0s[im], &opts))
             };
             pb.inc(1);
-            Ok(point)
+            Ok(Point { row, first })
         })
         .collect();
     let mut per_point = per_point.into_iter();
@@ -405,33 +400,24 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
         // root refinement evaluates χ² again. Found in the first pass where
         // the minimum is χ²(0); otherwise again for every mass, with χ²(g)
         // rebuilt where it was not kept.
-        let limits: Vec<Limit> = if chi2_min.to_bits() == chi2_0.to_bits() {
-            points.iter().filter_map(|p| p.limit).collect()
-        } else {
-            points
-                .par_iter()
-                .zip(&masses)
-                .map(|(p, &m)| {
-                    let bm = &bms[im];
-                    let rebuilt;
-                    let c = match &p.chi2 {
-                        Some(c) => c,
-                        None => {
-                            rebuilt = PullChi2::new(
-                                &bm.polynomial(&response, &grid, m),
-                                &binned,
-                                &bm.sigma,
-                            );
-                            &rebuilt
-                        }
-                    };
-                    limit_in_range(|g| c.eval(g), &gs, &p.row, chi2_min, &opts)
+        let same_min = chi2_min.to_bits() == chi2_0.to_bits();
+        let limits: Vec<anyhow::Result<Limit>> = points
+            .par_iter()
+            .zip(&masses)
+            .map(|(p, &m)| {
+                Ok(match &p.first {
+                    FirstPass::Limit(l) if same_min => *l,
+                    FirstPass::Kept(c) => {
+                        limit_in_range(|g| c.eval(g), &gs, &p.row, chi2_min, &opts)
+                    }
+                    FirstPass::Limit(_) => {
+                        let c = chi2_at(im, m)?;
+                        limit_in_range(|g| c.eval(g), &gs, &p.row, chi2_min, &opts)
+                    }
                 })
-                .collect()
-        };
-        if limits.len() != n_m {
-            anyhow::bail!("internal: {} limits for {n_m} masses", limits.len());
-        }
+            })
+            .collect();
+        let limits: Vec<Limit> = limits.into_iter().collect::<anyhow::Result<_>>()?;
         let below = limits.iter().filter(|l| **l == Limit::BelowRange).count();
         let above = limits.iter().filter(|l| **l == Limit::AboveRange).count();
         if below > 0 {
@@ -539,13 +525,18 @@ pub fn run(cfg: &ScanConfig, ctx: &CommonArgs) -> anyhow::Result<ScanOutputs> {
     })
 }
 
-/// One (model, mass) point of the first pass: its Δχ² scan row, and its
-/// limit when χ²(0) is the model's minimum, or else its χ²(g) for the second
-/// pass (only where the row goes below χ²(0)).
+/// One (model, mass) point of the first pass: its χ² scan row and what the
+/// limit needs.
 struct Point {
     row: Vec<f64>,
-    limit: Option<Limit>,
-    chi2: Option<PullChi2>,
+    first: FirstPass,
+}
+
+/// The limit found against χ²(0) (final when χ²(0) is the model's minimum),
+/// or, where the row goes below χ²(0), the χ²(g) kept for the second pass.
+enum FirstPass {
+    Limit(Limit),
+    Kept(Box<PullChi2>),
 }
 
 /// The tables every data path needs.

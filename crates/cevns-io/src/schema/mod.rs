@@ -81,21 +81,33 @@ pub(crate) fn runs_by<K: PartialEq>(n: usize, key: impl Fn(usize) -> K) -> Vec<(
 /// from the first group, compare the others with it.
 fn same_grid(path: &Path, grid: &mut Option<RecoilGrid>, t_kev: &[f64]) -> Result<()> {
     match grid {
-        // Equal to a validated grid: valid (no second validation).
-        Some(g0) if g0.points() == t_kev => Ok(()),
-        Some(_) => Err(bad(
+        Some(g0) => check_grid(path, g0, t_kev),
+        None => {
+            *grid = Some(grid_of(path, t_kev)?);
+            Ok(())
+        }
+    }
+}
+
+/// The recoil grid of a table's first group of rows (validated).
+fn grid_of(path: &Path, t_kev: &[f64]) -> Result<RecoilGrid> {
+    RecoilGrid::from_points(t_kev.to_vec()).map_err(|err| IoError::Physics {
+        path: path.to_path_buf(),
+        err,
+    })
+}
+
+/// Another group of rows must sample `grid` exactly (equal to a validated
+/// grid: valid, no second validation).
+fn check_grid(path: &Path, grid: &RecoilGrid, t_kev: &[f64]) -> Result<()> {
+    if grid.points() == t_kev {
+        Ok(())
+    } else {
+        Err(bad(
             path,
             "column `t_nr_kev`",
             "row groups use different recoil grids",
-        )),
-        None => {
-            let g = RecoilGrid::from_points(t_kev.to_vec()).map_err(|err| IoError::Physics {
-                path: path.to_path_buf(),
-                err,
-            })?;
-            *grid = Some(g);
-            Ok(())
-        }
+        ))
     }
 }
 
@@ -523,20 +535,12 @@ pub fn read_rates(path: &Path) -> Result<(RecoilGrid, Vec<SourceRates>)> {
     let Some(&(_, b0, e0)) = runs.first() else {
         return Err(bad(path, "table", "no rows"));
     };
-    let mut grid = None;
-    same_grid(path, &mut grid, &tk[b0..e0])?;
-    let grid = grid.ok_or_else(|| bad(path, "table", "no rows"))?;
+    let grid = grid_of(path, &tk[b0..e0])?;
     // One part per run of rows, built side by side (each copies its rates).
     let parts: Vec<Result<(i32, RatePart)>> = runs
         .par_iter()
         .map(|&((source, flavour, channel, _, _), b, e)| {
-            if grid.points() != &tk[b..e] {
-                return Err(bad(
-                    path,
-                    "column `t_nr_kev`",
-                    "row groups use different recoil grids",
-                ));
-            }
+            check_grid(path, &grid, &tk[b..e])?;
             let channel = ch
                 .as_ref()
                 .map_or("cevns", |(c, _)| c[channel as usize].as_str());
