@@ -56,6 +56,28 @@ impl<'a> Raster<'a> {
         (c as f32 + 0.5) / self.k as f32
     }
 
+    /// The path through `points` in output coordinates, closed if `close`
+    /// (None for fewer than two points).
+    fn polyline(
+        &self,
+        points: impl IntoIterator<Item = BackendCoord>,
+        close: bool,
+    ) -> Option<tiny_skia::Path> {
+        let mut pb = PathBuilder::new();
+        for (i, (x, y)) in points.into_iter().enumerate() {
+            let (x, y) = (self.pos(x), self.pos(y));
+            if i == 0 {
+                pb.move_to(x, y);
+            } else {
+                pb.line_to(x, y);
+            }
+        }
+        if close {
+            pb.close();
+        }
+        pb.finish()
+    }
+
     /// Output length of `w` plotters units.
     fn len(&self, w: u32) -> f32 {
         w as f32 / self.k as f32
@@ -326,16 +348,7 @@ impl DrawingBackend for Raster<'_> {
             self.stroke_segment(from, to, style, LineCap::Butt);
             return Ok(());
         }
-        let mut pb = PathBuilder::new();
-        for (i, &(x, y)) in points.iter().enumerate() {
-            let (x, y) = (self.pos(x), self.pos(y));
-            if i == 0 {
-                pb.move_to(x, y);
-            } else {
-                pb.line_to(x, y);
-            }
-        }
-        if let Some(path) = pb.finish() {
+        if let Some(path) = self.polyline(points, false) {
             self.stroke(&path, style, LineCap::Butt);
         }
         Ok(())
@@ -373,17 +386,7 @@ impl DrawingBackend for Raster<'_> {
         if style.color().alpha == 0.0 {
             return Ok(());
         }
-        let mut pb = PathBuilder::new();
-        for (i, (x, y)) in vert.into_iter().enumerate() {
-            let (x, y) = (self.pos(x), self.pos(y));
-            if i == 0 {
-                pb.move_to(x, y);
-            } else {
-                pb.line_to(x, y);
-            }
-        }
-        pb.close();
-        if let Some(path) = pb.finish() {
+        if let Some(path) = self.polyline(vert, true) {
             self.pixmap.fill_path(
                 &path,
                 &paint(style.color()),
