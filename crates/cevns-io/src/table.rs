@@ -648,6 +648,16 @@ impl TableReader {
 mod tests {
     use super::*;
 
+    /// `t` written as Parquet to a temporary file and read back (the
+    /// directory lives as long as the returned guard).
+    fn read_back(t: &Table, prov: &Provenance) -> (tempfile::TempDir, TableReader) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.parquet");
+        std::fs::write(&p, t.to_parquet_bytes(prov).unwrap()).unwrap();
+        let r = TableReader::open(&p).unwrap();
+        (dir, r)
+    }
+
     #[test]
     fn roundtrip_with_metadata_and_determinism() {
         let t = Table::new()
@@ -728,10 +738,7 @@ mod tests {
     #[test]
     fn finite_readers_reject_nan_and_nonnull_keeps_it() {
         let t = Table::new().f64("d", "1", vec![0.5, f64::NAN]);
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.parquet");
-        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
-        let r = TableReader::open(&p).unwrap();
+        let (_dir, r) = read_back(&t, &Provenance::new("s"));
         for e in [r.f64("d").err(), r.f64_ref("d").err()] {
             match e {
                 Some(IoError::BadValue { what, .. }) => assert_eq!(what, "column `d` row 1"),
@@ -759,10 +766,7 @@ mod tests {
         let f = schema.field_with_name("g90").unwrap();
         assert!(f.is_nullable());
         assert_eq!(f.metadata().get("unit").map(String::as_str), Some("1"));
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.parquet");
-        std::fs::write(&p, t.to_parquet_bytes(&prov).unwrap()).unwrap();
-        let r = TableReader::open(&p).unwrap();
+        let (_dir, r) = read_back(&t, &prov);
         assert_eq!(r.f64_opt("g90").unwrap(), vec![Some(1e-5), None]);
         assert!(r.f64("g90").is_err(), "non-null reader rejects nulls");
     }
@@ -774,10 +778,7 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let t = Table::new().str("s", col.clone());
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.parquet");
-        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
-        let r = TableReader::open(&p).unwrap();
+        let (_dir, r) = read_back(&t, &Provenance::new("s"));
         let (values, codes) = r.str_codes("s").unwrap();
         assert_eq!(values, ["pp", "8B", "hep"]);
         let back: Vec<String> = codes.iter().map(|&c| values[c as usize].clone()).collect();
@@ -824,10 +825,7 @@ mod tests {
         let col: Vec<String> = (0..30_000).map(|i| format!("name-{i:07}")).collect();
         let mixed: Vec<String> = col.iter().chain(col.iter().take(5)).cloned().collect();
         let t = Table::new().str("s", mixed.clone());
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.parquet");
-        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
-        let r = TableReader::open(&p).unwrap();
+        let (_dir, r) = read_back(&t, &Provenance::new("s"));
         assert_eq!(r.str("s").unwrap(), mixed);
         let (values, codes) = r.str_codes("s").unwrap();
         assert_eq!(values, col);
@@ -840,14 +838,8 @@ mod tests {
     #[test]
     fn nan_is_rejected_with_row() {
         let t = Table::new().f64("x", "1", vec![1.0, f64::NAN]);
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("t.parquet");
-        std::fs::write(&p, t.to_parquet_bytes(&Provenance::new("s")).unwrap()).unwrap();
-        let e = TableReader::open(&p)
-            .unwrap()
-            .f64("x")
-            .unwrap_err()
-            .to_string();
+        let (_dir, r) = read_back(&t, &Provenance::new("s"));
+        let e = r.f64("x").unwrap_err().to_string();
         assert!(e.contains("row 1"), "{e}");
     }
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{chain, scan_args, surrogate_bins, surrogate_with_lowest_bin};
+use super::{chain, scan_args, surrogate_bins, surrogate_with_lowest_bin, without_calibration};
 use crate::common::{bin, ok, repo, run, s};
 
 /// A scratch dir holding copies of the chain's rates/response.
@@ -166,8 +166,7 @@ fn overflowing_chi2_is_an_error_not_an_empty_result() {
     let data = surrogate_with_bins(dir.path(), "1e300,0,1e-300");
     let outs = stale_outputs(dir.path());
     let mut a = scan_with(dir.path(), Some(&data), &[]);
-    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
-    a.drain(i..i + 6);
+    without_calibration(&mut a);
     expect("chi2-scan", &refs(&a), 1, "not finite", &outs);
 }
 
@@ -178,8 +177,7 @@ fn a_chi2_minimum_at_g_max_is_an_error() {
     let data = surrogate_with_bins(dir.path(), "1e12,0,1e6");
     let outs = stale_outputs(dir.path());
     let mut a = scan_with(dir.path(), Some(&data), &["--g-max", "1e-3"]);
-    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
-    a.drain(i..i + 6);
+    without_calibration(&mut a);
     expect("chi2-scan", &refs(&a), 2, "edge g = --g-max", &outs);
 }
 
@@ -193,8 +191,7 @@ fn unresolved_chi2_below_the_limit_is_an_error() {
     let data = surrogate_with_bins(dir.path(), "0.5,0.5,0.1");
     let outs = stale_outputs(dir.path());
     let mut a = scan_with(dir.path(), Some(&data), &["--g-min", "0.3"]);
-    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
-    a.drain(i..i + 6);
+    without_calibration(&mut a);
     expect(
         "chi2-scan",
         &refs(&a),
@@ -487,8 +484,7 @@ fn an_excess_gives_no_limit_and_says_so() {
     let dir = scratch();
     let data = surrogate_with_lowest_bin(dir.path(), "0.5");
     let mut a = scan_with(dir.path(), Some(&data), &[]);
-    let i = a.iter().position(|x| x == "--calibrate-model").unwrap();
-    a.drain(i..i + 6);
+    without_calibration(&mut a);
     let o = Command::new(bin("chi2-scan"))
         .args(refs(&a))
         .current_dir(repo())
